@@ -61,4 +61,8 @@ class Transcript(BaseModel):
         return next((s.name for s in self.speakers if s.label == label), None)
 
     def display(self, label: str | None) -> str:
-        return self.name_of(label) or label or "Unknown"
+        """The speaker's name, else "Speaker N" by order of appearance."""
+        for i, s in enumerate(self.speakers):
+            if s.label == label:
+                return s.name or f"Speaker {i + 1}"
+        return "Unknown"

@@ -1,0 +1,54 @@
+"""The models behind each stage, built from Settings once per process and reused."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from takeaway.extract.extract import Extractor
+from takeaway.extract.llm import LLM, LlamaCppBackend, OpenAIBackend
+from takeaway.models import embedded_gguf
+from takeaway.settings import Settings
+from takeaway.speech.diarize import DiarizeOptions, EmbeddedDiarizer
+from takeaway.speech.transcribe import Transcriber, TranscribeOptions
+
+
+@lru_cache(maxsize=4)
+def transcriber(model: str, device: str, compute_type: str, beam_size: int, batch_size: int, threads: int,
+                hotwords: tuple[str, ...] = ()) -> Transcriber:
+    return Transcriber(TranscribeOptions(model=model, device=device, compute_type=compute_type, beam_size=beam_size,
+                                         batch_size=batch_size, threads=threads, hotwords=list(hotwords) or None))
+
+
+def transcriber_for(settings: Settings, hotwords: list[str] | None = None) -> Transcriber:
+    return transcriber(settings.asr_model, settings.asr_device, settings.asr_compute_type, settings.asr_beam_size,
+                       settings.asr_batch_size, settings.asr_threads, tuple(hotwords or ()))
+
+
+@lru_cache(maxsize=2)
+def diarizer(min_speakers: int, max_speakers: int, threshold: float) -> EmbeddedDiarizer:
+    return EmbeddedDiarizer(DiarizeOptions(min_speakers=min_speakers, max_speakers=max_speakers, threshold=threshold))
+
+
+def diarizer_for(settings: Settings) -> EmbeddedDiarizer:
+    return diarizer(settings.min_speakers, settings.max_speakers, settings.speaker_threshold)
+
+
+_llms: dict[tuple, LLM] = {}
+
+
+def llm_for(settings: Settings) -> LLM:
+    if settings.llm_backend == "openai":
+        key = ("openai", settings.llm_base_url, settings.llm_model)
+        if key not in _llms:
+            _llms[key] = OpenAIBackend(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
+                                       settings.llm_timeout_s, settings.llm_context)
+        return _llms[key]
+    path = settings.llm_model_path or embedded_gguf(settings.home)
+    key = ("llama_cpp", str(path), settings.llm_context, settings.llm_threads)
+    if key not in _llms:
+        _llms[key] = LlamaCppBackend(path, settings.llm_context, settings.llm_threads)
+    return _llms[key]
+
+
+def extractor_for(settings: Settings) -> Extractor:
+    return Extractor(llm_for(settings), review_confidence=settings.review_confidence)

@@ -1,0 +1,1 @@
+"""Extraction: transcript -> decisions and owned, dated, grounded action items."""

@@ -1,0 +1,214 @@
+"""Transcript -> decisions and action items: the LLM finds them, code grounds and completes them.
+
+The model sees numbered transcript lines and returns, per item, the lines it came from, a
+short task, the owner's name and the due-date words. Code then checks that the lines exist
+and commit someone to something, resolves the owner from who said what to whom, resolves
+the due date from the words and the meeting's start, and scores confidence. Transcripts too
+long for the model's context are split by token count with overlapping lines and merged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import resources
+from string import Template
+
+from pydantic import BaseModel, Field, ValidationError
+
+from takeaway.errors import ExtractionError
+from takeaway.extract import dates, grounding, owners
+from takeaway.extract.llm import LLM
+from takeaway.extract.schemas import ActionItem, Decision, Evidence, LLMUsage
+from takeaway.speech.types import Segment, Transcript
+
+PROMPT_VERSION = "minutes_v1"
+MAX_ANSWER_TOKENS = 1024
+OVERLAP_LINES = 3
+
+
+class RawDecision(BaseModel):
+    text: str
+    lines: list[int]
+
+
+class RawItem(BaseModel):
+    task: str
+    owner: str | None = None
+    due: str | None = None
+    lines: list[int]
+
+
+class RawMinutes(BaseModel):
+    decisions: list[RawDecision] = Field(default_factory=list)
+    action_items: list[RawItem] = Field(default_factory=list)
+
+
+ANSWER_SCHEMA = RawMinutes.model_json_schema()
+
+
+def load_prompt(version: str = PROMPT_VERSION) -> Template:
+    return Template(resources.files("takeaway.extract").joinpath(f"prompts/{version}.md").read_text())
+
+
+@dataclass
+class Extraction:
+    decisions: list[Decision]
+    action_items: list[ActionItem]
+    usage: LLMUsage
+    rejected: int = 0
+
+
+class Extractor:
+    """Configured once with an LLM backend; called on a named, attributed transcript."""
+
+    def __init__(self, llm: LLM, prompt_version: str = PROMPT_VERSION, review_confidence: float = 0.6):
+        self.llm = llm
+        self.prompt_version = prompt_version
+        self.prompt = load_prompt(prompt_version)
+        self.review_confidence = review_confidence
+
+    def __call__(self, transcript: Transcript) -> Extraction:
+        usage = LLMUsage(model=self.llm.model_id, prompt_version=self.prompt_version)
+        raw = RawMinutes()
+        for lines in self.chunks(transcript):
+            answer = self.ask(lines, usage)
+            raw.decisions += answer.decisions
+            raw.action_items += answer.action_items
+        return self.complete(raw, transcript, usage)
+
+    # -- the model's part -------------------------------------------------------------------
+    def lines(self, transcript: Transcript) -> list[str]:
+        return [f"[{s.id}] {transcript.display(s.speaker)}: {s.text}" for s in transcript.segments]
+
+    def chunks(self, transcript: Transcript) -> list[list[str]]:
+        """Transcript lines split so that prompt + answer fit the model's context, never truncated."""
+        lines = self.lines(transcript)
+        if not lines:
+            return []
+        budget = self.llm.context - MAX_ANSWER_TOKENS - self.llm.count_tokens(self.prompt.template) - 64
+        costs = [self.llm.count_tokens(line) + 1 for line in lines]
+        if max(costs) > budget:
+            raise ExtractionError(f"one transcript line needs {max(costs)} tokens, more than the "
+                                  f"{budget} the model's context leaves; raise TAKEAWAY_LLM_CONTEXT")
+        chunks, start = [], 0
+        while start < len(lines):
+            end, used = start, 0
+            while end < len(lines) and used + costs[end] <= budget:
+                used += costs[end]
+                end += 1
+            chunks.append(lines[start:end])
+            if end == len(lines):
+                break
+            start = max(start + 1, end - OVERLAP_LINES)
+        return chunks
+
+    def ask(self, lines: list[str], usage: LLMUsage) -> RawMinutes:
+        messages = [{"role": "system", "content": "You turn meeting transcripts into minutes as JSON."},
+                    {"role": "user", "content": self.prompt.substitute(transcript="\n".join(lines))}]
+        out = self.llm.complete(messages, ANSWER_SCHEMA, max_tokens=MAX_ANSWER_TOKENS)
+        usage.prompt_tokens += out.prompt_tokens
+        usage.completion_tokens += out.completion_tokens
+        usage.calls += 1
+        try:
+            return RawMinutes.model_validate(json.loads(out.text))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise ExtractionError(f"the LLM's answer does not validate against the minutes schema: "
+                                  f"{str(exc).splitlines()[0]}") from None
+
+    # -- code's part ------------------------------------------------------------------------
+    def complete(self, raw: RawMinutes, transcript: Transcript, usage: LLMUsage) -> Extraction:
+        by_id = {s.id: s for s in transcript.segments}
+        people = people_of(transcript)
+        for d in list(raw.decisions):
+            # "I will ..." is a commitment, not a decision, whatever the model called it
+            said = [by_id[i] for i in d.lines if i in by_id]
+            if said and all(grounding.is_self_commitment(s.text) and grounding.is_actionable(s.text) for s in said):
+                raw.decisions.remove(d)
+                raw.action_items.append(RawItem(task=d.text, lines=d.lines))
+        item_lines = {i for item in raw.action_items for i in item.lines}
+        decisions = []
+        for d in raw.decisions:
+            if set(d.lines) <= item_lines:
+                continue
+            evidence = [evidence_of(by_id[i]) for i in dict.fromkeys(d.lines) if i in by_id]
+            if evidence and all(e.segment_id not in {x.segment_id for dd in decisions for x in dd.evidence}
+                                for e in evidence):
+                decisions.append(Decision(id=f"D{len(decisions) + 1}", text=d.text.strip(), evidence=evidence))
+        groups: list[tuple[RawItem, list[Segment]]] = []
+        rejected = 0
+        for item in raw.action_items:
+            segments = [by_id[i] for i in sorted(set(item.lines)) if i in by_id]
+            actionable = [s for s in segments if grounding.is_actionable(s.text)]
+            if segments and not actionable:
+                rejected += 1
+                continue
+            if actionable and all(grounding.is_confirmation(s.text) and not dates.find_due_phrase(s.text)
+                                  for s in actionable):
+                # a bare "Sure, I'll do that": it belongs to the request just before it
+                prior = next((g for g in groups if any(0 < actionable[0].id - s.id <= 2 for s in g[1])), None)
+                if prior:
+                    prior[1].extend(actionable)
+                    continue
+            same = next((g for g in groups if {s.id for s in g[1]} & {s.id for s in actionable}), None)
+            if same:
+                same[1].extend(s for s in actionable if s not in same[1])
+                continue
+            groups.append((item, actionable))
+        items = [self.item(i, raw_item, sorted(segs, key=lambda s: s.id), transcript, people)
+                 for i, (raw_item, segs) in enumerate(groups, 1)]
+        return Extraction(decisions=decisions, action_items=items, usage=usage, rejected=rejected)
+
+    def item(self, n: int, raw: RawItem, segments: list[Segment], transcript: Transcript,
+             people: list[str]) -> ActionItem:
+        flags: list[str] = []
+        confidence = 1.0
+        if not segments:
+            flags.append("evidence not found in the transcript")
+            confidence -= 0.5
+        owner, how = None, ""
+        for seg in segments:
+            owner, how = owners.owner_from_text(seg.text, transcript.name_of(seg.speaker), people)
+            if owner:
+                break
+        if not owner and (named := owners.match_name(raw.owner, people)):
+            owner, how = named, "model"
+            flags.append("owner named by the model, not traced to the words")
+            confidence -= 0.3
+        if not owner:
+            flags.append("owner unresolved")
+            confidence -= 0.5
+        phrase = next((p for s in segments if (p := dates.find_due_phrase(s.text))), None)
+        if raw.due and not phrase:
+            flags.append(f"due date {raw.due!r} not found in the evidence")
+            confidence -= 0.3
+        due = dates.resolve_due(phrase, transcript.recording.start.date())
+        if phrase and not due:
+            flags.append(f"due date {phrase!r} is not a date")
+            confidence -= 0.4
+        if not phrase and not raw.due:
+            confidence -= 0.1
+        confidence = round(max(confidence, 0.0), 2)
+        ready = owner is not None and bool(segments) and not flags and confidence >= self.review_confidence
+        key = item_id(transcript.recording.meeting_id, segments, raw.task)
+        return ActionItem(id=key, description=raw.task.strip(), owner=owner, due_date=due, due_phrase=phrase,
+                          evidence=[evidence_of(s) for s in segments], confidence=confidence,
+                          status="ready" if ready else "needs_review", flags=flags, model=self.llm.model_id,
+                          prompt_version=self.prompt_version)
+
+
+def people_of(transcript: Transcript) -> list[str]:
+    names = list(transcript.recording.participants) + [s.name for s in transcript.speakers if s.name]
+    return list(dict.fromkeys(names))
+
+
+def evidence_of(segment: Segment) -> Evidence:
+    return Evidence(segment_id=segment.id, start=round(segment.start, 2), end=round(segment.end, 2),
+                    quote=segment.text)
+
+
+def item_id(meeting_id: str, segments: list[Segment], task: str) -> str:
+    """Stable per meeting: where it was said (or, without evidence, what was said)."""
+    anchor = ",".join(f"{s.start:.1f}" for s in segments) or task.lower()
+    return "A-" + hashlib.sha256(f"{meeting_id}|{anchor}".encode()).hexdigest()[:10]

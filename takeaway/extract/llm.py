@@ -1,0 +1,121 @@
+"""LLM backends that return JSON constrained by a JSON schema.
+
+- `LlamaCppBackend`: an in-process llama.cpp model (llama-cpp-python) from a GGUF file;
+  by default the Qwen2.5-Coder-1.5B-Instruct Q4_K_M that `models.py` assembles from PyPI packages.
+- `OpenAIBackend`: any OpenAI-compatible `/v1/chat/completions` endpoint (vLLM, Ollama,
+  llama.cpp server, hosted APIs) with `response_format` carrying the schema.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from takeaway.errors import ExtractionError, ModelMissingError
+
+
+@dataclass
+class Completion:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    model: str
+
+
+class LLM(Protocol):
+    model_id: str
+
+    def complete(self, messages: list[dict], schema: dict, max_tokens: int = 1024) -> Completion: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    @property
+    def context(self) -> int: ...
+
+
+class LlamaCppBackend:
+    """A GGUF model run in-process by llama.cpp, loaded once."""
+
+    def __init__(self, model_path: Path, n_ctx: int = 8192, threads: int = 0, repack: bool = False):
+        if not Path(model_path).is_file():
+            raise ModelMissingError(f"LLM weights not found at {model_path}")
+        import llama_cpp
+        from llama_cpp import llama as llama_module
+
+        threads = threads or max(1, os.cpu_count() or 1)
+        defaults = llama_cpp.llama_model_default_params
+
+        def model_params():
+            # Repacked weight buffers (AMX, AVX-512 8x8 kernels) crash llama.cpp 0.3.36 on some
+            # virtualized CPUs as soon as a batch holds more than one token; off unless asked for.
+            params = defaults()
+            params.use_extra_bufts = repack
+            return params
+
+        llama_module.llama_cpp.llama_model_default_params = model_params
+        try:
+            self.llm = llama_module.Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=threads,
+                                          n_threads_batch=threads, verbose=False, seed=0)
+        except ValueError as exc:
+            raise ModelMissingError(f"cannot load GGUF {model_path}: {exc}") from None
+        finally:
+            llama_module.llama_cpp.llama_model_default_params = defaults
+        self.model_id = Path(model_path).name
+        self._context = n_ctx
+
+    @property
+    def context(self) -> int:
+        return self._context
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode(), add_bos=False, special=True))
+
+    def complete(self, messages: list[dict], schema: dict, max_tokens: int = 1024) -> Completion:
+        out = self.llm.create_chat_completion(messages=messages, temperature=0.0, max_tokens=max_tokens,
+                                              response_format={"type": "json_object", "schema": schema})
+        return Completion(text=out["choices"][0]["message"]["content"] or "",
+                          prompt_tokens=out["usage"]["prompt_tokens"],
+                          completion_tokens=out["usage"]["completion_tokens"], model=self.model_id)
+
+
+class OpenAIBackend:
+    """An OpenAI-compatible chat-completions endpoint with JSON-schema `response_format`."""
+
+    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 300.0,
+                 context: int = 8192):
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers,
+                                   timeout=httpx.Timeout(timeout_s, connect=10.0))
+        self.model_id = model
+        self._context = context
+
+    @property
+    def context(self) -> int:
+        return self._context
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 3 + 1  # conservative estimate: the endpoint's tokenizer is not local
+
+    def complete(self, messages: list[dict], schema: dict, max_tokens: int = 1024) -> Completion:
+        body = {"model": self.model_id, "messages": messages, "temperature": 0, "max_tokens": max_tokens,
+                "response_format": {"type": "json_schema",
+                                    "json_schema": {"name": "minutes", "schema": schema, "strict": True}}}
+        try:
+            resp = self.client.post("/chat/completions", json=body)
+        except httpx.HTTPError as exc:
+            raise ExtractionError(f"LLM endpoint {self.client.base_url} unreachable: {exc}") from None
+        if resp.status_code in (401, 403):
+            raise ExtractionError(f"LLM endpoint refused the API key (HTTP {resp.status_code}): "
+                                  "set TAKEAWAY_LLM_API_KEY")
+        if resp.status_code >= 400:
+            raise ExtractionError(f"LLM endpoint answered HTTP {resp.status_code}: {resp.text[:300]}")
+        data = resp.json()
+        usage = data.get("usage") or {}
+        return Completion(text=data["choices"][0]["message"].get("content") or "",
+                          prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                          completion_tokens=int(usage.get("completion_tokens", 0)),
+                          model=data.get("model") or self.model_id)
