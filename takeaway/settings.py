@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TAKEAWAY_", toml_file="takeaway.toml", extra="ignore")
 
     home: Path = Field(Path(".takeaway"), description="Folder for the ledger, Prefect's state and assembled models.")
+    models_dir: Path = Field(Path(".takeaway/models"), description="Where the embedded GGUF is assembled.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in `home`.")
 
     # speech
@@ -28,6 +29,8 @@ class Settings(BaseSettings):
     asr_beam_size: int = 5
     asr_batch_size: int = Field(8, description="Batch size of BatchedInferencePipeline (used on CUDA).")
     asr_threads: int = 0
+    asr_hotwords: bool = Field(False, description="Bias the recognizer towards participant names (off: it "
+                               "made tiny.en worse on the fixtures).")
     min_speakers: int = 1
     max_speakers: int = 8
     speaker_threshold: float = Field(0.35, description="Cosine distance that separates two speakers' voices.")

@@ -32,7 +32,7 @@ PATTERNS = [
     rf"\d{{4}}-\d{{2}}-\d{{2}}",
     rf"(?:{_EOD},? )?(?:the )?day after tomorrow",
     rf"{_EOD},? tomorrow|tomorrow,? {_EOD}|tomorrow(?: morning| afternoon| evening| night)?",
-    rf"end of (?:the |this )?(?:week|month)|end of next (?:week|month)",
+    rf"(?:the )?end of (?:the |this )?(?:week|month)|(?:the )?end of next (?:week|month)",
     rf"(?:next|this) (?:{_WD})|(?:{_WD}),? (?:next|this) week|(?:{_WD})",
     rf"in (?:{_NUM}) (?:days?|weeks?|months?)",
     rf"(?:{_MON})\.? (?:the )?(?:{_ORD})|(?:the )?(?:{_ORD}) of (?:{_MON})",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
@@ -156,6 +157,11 @@ class Extractor:
                 same[1].extend(s for s in actionable if s not in same[1])
                 continue
             groups.append((item, actionable))
+        covered = {s.id for _, segs in groups for s in segs} | {i for d in raw.decisions for i in d.lines}
+        for seg in transcript.segments:
+            # a dated commitment or request the model passed over is still an item
+            if seg.id not in covered and is_dated_commitment(seg.text):
+                groups.append((RawItem(task=describe(seg.text), lines=[seg.id]), [seg]))
         items = [self.item(i, raw_item, sorted(segs, key=lambda s: s.id), transcript, people)
                  for i, (raw_item, segs) in enumerate(groups, 1)]
         return Extraction(decisions=decisions, action_items=items, usage=usage, rejected=rejected)
@@ -196,6 +202,23 @@ class Extractor:
                           evidence=[evidence_of(s) for s in segments], confidence=confidence,
                           status="ready" if ready else "needs_review", flags=flags, model=self.llm.model_id,
                           prompt_version=self.prompt_version)
+
+
+def is_dated_commitment(text: str) -> bool:
+    return (grounding.is_actionable(text) and not grounding.is_confirmation(text)
+            and (grounding.is_self_commitment(text) or bool(owners.REQUEST.search(text)))
+            and dates.find_due_phrase(text) is not None)
+
+
+def describe(text: str) -> str:
+    """A task title from a commitment sentence: "Okay, I will fix the bug by Friday." -> "Fix the bug by Friday"."""
+    text = re.sub(r"^(?:\W*(?:ok(?:ay)?|so|and|also|great|good|right|agreed|yes|sure)\b[\s,.!]*)+", "", text,
+                  flags=re.I)
+    text = re.sub(r"^[A-Z][a-z]+,\s*", "", text)
+    text = re.sub(r"^(?:I will|I'll|I am going to|I'm going to|I can|let me|can you|could you|would you|"
+                  r"will you|please)\s+", "", text, flags=re.I)
+    text = text.strip().rstrip("?.!")
+    return text[:1].upper() + text[1:]
 
 
 def people_of(transcript: Transcript) -> list[str]:

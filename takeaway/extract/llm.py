@@ -92,6 +92,12 @@ class OpenAIBackend:
                                    timeout=httpx.Timeout(timeout_s, connect=10.0))
         self.model_id = model
         self._context = context
+        self.format = "json_schema"
+
+    def response_format(self, schema: dict) -> dict:
+        if self.format == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "minutes", "schema": schema}}
+        return {"type": "json_object", "schema": schema}
 
     @property
     def context(self) -> int:
@@ -102,10 +108,14 @@ class OpenAIBackend:
 
     def complete(self, messages: list[dict], schema: dict, max_tokens: int = 1024) -> Completion:
         body = {"model": self.model_id, "messages": messages, "temperature": 0, "max_tokens": max_tokens,
-                "response_format": {"type": "json_schema",
-                                    "json_schema": {"name": "minutes", "schema": schema, "strict": True}}}
+                "response_format": self.response_format(schema)}
         try:
             resp = self.client.post("/chat/completions", json=body)
+            if resp.status_code in (400, 422) and self.format == "json_schema":
+                # servers such as llama-cpp-python's take the schema as {"type": "json_object", "schema": ...}
+                self.format = "json_object"
+                body["response_format"] = self.response_format(schema)
+                resp = self.client.post("/chat/completions", json=body)
         except httpx.HTTPError as exc:
             raise ExtractionError(f"LLM endpoint {self.client.base_url} unreachable: {exc}") from None
         if resp.status_code in (401, 403):

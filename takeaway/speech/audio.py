@@ -69,3 +69,25 @@ def decode(path: str | Path, max_channels: int = 2) -> Audio:
     if samples.shape[1] < SAMPLE_RATE // 10:
         raise AudioError(f"{path}: the audio is shorter than 0.1 s")
     return Audio(samples=samples, source_rate=source_rate)
+
+
+def probe(path: str | Path) -> None:
+    """Fail fast, before any work, on files that are not decodable audio: decode the first second."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: the file is empty")
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudioError(f"{path}: no audio track found (is this an audio or video file?)")
+            stream = container.streams.audio[0]
+            for frame in container.decode(stream):
+                if frame.time is not None and frame.time > 1.0:
+                    break
+                frame.to_ndarray()
+    except AudioError:
+        raise
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise AudioError(f"{path}: cannot decode audio ({exc.__class__.__name__}: {exc})") from None

@@ -1,0 +1,184 @@
+"""The `takeaway` command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from takeaway.errors import TakeawayError
+from takeaway.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Recorded conversations in; grounded, owned, dated action items out.")
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def ledger():
+    from takeaway.ledger import Ledger
+
+    return Ledger(Settings().ledger_url)
+
+
+@app.command()
+def process(
+    path: Annotated[Path, typer.Argument(help="Audio or video file (wav, flac, mp3, m4a, ogg, mp4, webm...).")],
+    title: Annotated[Optional[str], typer.Option(help="Meeting title (default: the file name).")] = None,
+    start: Annotated[Optional[str], typer.Option(help="Meeting start, ISO 8601 with offset.")] = None,
+    participants: Annotated[Optional[str], typer.Option(help='Names separated by ";": "Name A;Name B".')] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for minutes.json and minutes.md.")] = Path("out"),
+):
+    """Run the process_recording flow on one recording and print its decisions and action items."""
+    from takeaway.speech.audio import probe
+
+    began = time.perf_counter()
+    start_dt = None
+    if start:
+        try:
+            start_dt = datetime.fromisoformat(start)
+        except ValueError:
+            fail(f"--start {start!r} is not ISO 8601 (e.g. 2026-11-12T10:00:00-05:00)")
+        if start_dt.tzinfo is None:
+            fail(f"--start {start!r} has no UTC offset (e.g. 2026-11-12T10:00:00-05:00)")
+    try:
+        probe(path)
+    except TakeawayError as exc:
+        fail(str(exc))
+    if start_dt is None:
+        mtime = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+        err.print(f"No --start given: using the file's modification time {mtime.isoformat()}")
+    people = [p.strip() for p in (participants or "").split(";") if p.strip()]
+
+    from takeaway.flows import process as process_flow
+
+    with Progress(TextColumn("transcribing"), BarColumn(), TextColumn("{task.fields[done]}"),
+                  TimeRemainingColumn(), console=err, transient=False) as bar:
+        job = bar.add_task("asr", total=1.0, done="")
+
+        def progress(done: float, total: float) -> None:
+            bar.update(job, total=total or 1.0, completed=done, done=f"{done:.0f}/{total:.0f} s audio")
+
+        process_flow.progress_hook = progress
+        try:
+            minutes = process_flow.process_recording(str(path), title, start_dt.isoformat() if start_dt else None,
+                                                     people, str(out_dir))
+        except TakeawayError as exc:
+            bar.stop()
+            fail(str(exc))
+    from takeaway import report
+
+    report.print_minutes(minutes, out)
+    ready = sum(i.status == "ready" for i in minutes.action_items)
+    out.print(f"{len(minutes.action_items)} action item(s), {ready} ready, "
+              f"{len(minutes.action_items) - ready} to review; {len(minutes.decisions)} decision(s). "
+              f"Minutes: {out_dir / 'minutes.json'}, {out_dir / 'minutes.md'}. "
+              f"Wall time {time.perf_counter() - began:.1f} s.")
+
+
+@app.command()
+def tasks(state: Annotated[Optional[str], typer.Option(help="open, needs_review or done")] = None):
+    """List the tasks on the local board."""
+    table = Table(title="Local board")
+    for col in ("Id", "Owner", "Task", "Due", "State", "Meeting"):
+        table.add_column(col)
+    for t in ledger().tasks(state):
+        table.add_row(f"TW-{t.id}", t.owner or "?", t.title, str(t.due_date or "-"), t.state, t.meeting_id)
+    out.print(table)
+
+
+@app.command()
+def done(task_id: Annotated[str, typer.Argument(help="Task id, e.g. TW-3")]):
+    """Mark a task done (its reminders are skipped)."""
+    try:
+        t = ledger().set_task_state(int(task_id.upper().removeprefix("TW-")), "done")
+    except (KeyError, ValueError):
+        fail(f"no task {task_id}")
+    out.print(f"TW-{t.id} done: {t.title}")
+
+
+@app.command("reminders")
+def list_reminders():
+    """List reminders: when each is due and whether it was sent."""
+    table = Table(title="Reminders")
+    for col in ("Send at (UTC)", "Kind", "Owner", "Task", "Due", "State"):
+        table.add_column(col)
+    for r, task, item in ledger().reminders():
+        table.add_row(r.send_at.isoformat(timespec="minutes"), r.kind, item.owner or "?", item.description,
+                      str(item.due_date), r.state + (" (task done)" if task and task.state == "done" else ""))
+    out.print(table)
+
+
+@app.command("send-reminders")
+def send_reminders_cmd(now: Annotated[Optional[str], typer.Option(help="Pretend it is this time (ISO 8601).")] = None):
+    """Run the send_reminders flow: send the reminders that are due now."""
+    from takeaway.flows.reminders import send_reminders
+
+    counts = send_reminders(now)
+    out.print(f"{counts['sent']} reminder(s) sent, {counts['skipped']} skipped (task done).")
+
+
+@app.command()
+def kpi():
+    """Per-run metering: audio, wall time, real-time factor, tokens, model, items."""
+    table = Table(title="Runs")
+    for col in ("Run", "Meeting", "Audio s", "Wall s", "RTF", "Tokens in/out", "Model", "Prompt", "Items",
+                "Ready", "Stages (s)"):
+        table.add_column(col)
+    for r in ledger().runs():
+        stages = " ".join(f"{k}={v.get('wall_s', 0):.1f}" for k, v in r.stages.items())
+        table.add_row(str(r.id), r.meeting_id, f"{r.audio_s:.1f}", f"{r.wall_s:.1f}", f"{r.rtf:.3f}",
+                      f"{r.prompt_tokens}/{r.completion_tokens}", r.model, r.prompt_version, str(r.items_found),
+                      str(r.items_ready), stages)
+    out.print(table)
+
+
+@app.command("eval")
+def evaluate(folder: Annotated[Path, typer.Argument(help="Folder of cases (subfolders with gold.json).")],
+             as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False):
+    """Score the pipeline against labelled cases: WER, DER, items, owners, due dates."""
+    from takeaway import evaluate as ev
+
+    try:
+        results = ev.run(folder, progress=lambda name: err.print(f"evaluating {name}..."))
+    except TakeawayError as exc:
+        fail(str(exc))
+    if as_json:
+        out.print_json(data=results)
+    else:
+        out.print(ev.table(results))
+
+
+@app.command()
+def ui(port: int = 4200):
+    """Start the Prefect UI on this project's state (http://127.0.0.1:PORT)."""
+    import takeaway.flows  # noqa: F401  (sets PREFECT_HOME)
+
+    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    raise typer.Exit(subprocess.call(cmd, env=os.environ))
+
+
+def main() -> None:
+    try:
+        app()
+    except TakeawayError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Outside systems behind one small interface per kind (trackers, chat)."""

@@ -1,0 +1,107 @@
+"""The `process_recording` flow: a recording becomes minutes, tasks on the board and reminders.
+
+Decode the file, transcribe it with word timings, work out who spoke, extract decisions and
+action items, write minutes.json and minutes.md, file the items, schedule reminders, and
+meter the run. Minutes and the action-item table are published as Prefect artifacts.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from takeaway import engines, pipeline, reminders, report
+from takeaway.connectors.local import LocalTracker
+from takeaway.extract.extract import Extraction
+from takeaway.extract.schemas import Minutes
+from takeaway.ledger import Ledger
+from takeaway.settings import Settings
+from takeaway.speech.audio import Audio, decode
+from takeaway.speech.transcribe import Progress
+from takeaway.speech.types import Recording, Transcript
+
+#: set by the CLI to draw a progress bar while transcribing (a callable is no flow parameter)
+progress_hook: Progress | None = None
+
+
+@task(name="decode", cache_policy=NO_CACHE)
+def decode_task(recording: Recording) -> Audio:
+    return decode(recording.path)
+
+
+@task(name="transcribe", cache_policy=NO_CACHE)
+def transcribe_task(recording: Recording, audio: Audio, settings: Settings, timings: dict) -> Transcript:
+    logger = get_run_logger()
+    marks = set()
+
+    def progress(done: float, total: float) -> None:
+        if progress_hook:
+            progress_hook(done, total)
+        pct = int(100 * done / total) // 10 * 10 if total else 100
+        if pct not in marks:
+            marks.add(pct)
+            logger.info("transcribed %d%% of %.0f s", pct, total)
+
+    hotwords = recording.participants if settings.asr_hotwords else None
+    transcriber = engines.transcriber_for(settings, hotwords=hotwords)
+    return pipeline.transcribe(recording, audio, transcriber, engines.diarizer_for(settings), progress, timings)
+
+
+@task(name="extract", cache_policy=NO_CACHE)
+def extract_task(transcript: Transcript, settings: Settings) -> Extraction:
+    return pipeline.extract(transcript, engines.extractor_for(settings) if transcript.segments else None)
+
+
+@task(name="file", cache_policy=NO_CACHE)
+def file_task(minutes: Minutes, settings: Settings) -> list:
+    ledger = Ledger(settings.ledger_url)
+    ledger.record_minutes(minutes)
+    refs = LocalTracker(ledger).file(minutes, minutes.action_items)
+    new = reminders.schedule(ledger, minutes, settings.reminder_hour, settings.reminder_days_before)
+    get_run_logger().info("filed %d new task(s), %d reminder(s) scheduled",
+                          sum(r.created for r in refs), new)
+    return refs
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+@flow(name="process_recording", log_prints=True)
+def process_recording(path: str, title: str | None = None, start: str | None = None,
+                      participants: list[str] | None = None, out_dir: str = "out") -> Minutes:
+    settings = Settings()
+    began = time.perf_counter()
+    recording = pipeline.make_recording(path, title, datetime.fromisoformat(start) if start else None, participants)
+    timings: dict = {}
+    t0 = time.perf_counter()
+    audio = decode_task(recording)
+    timings["decode"] = {"wall_s": round(time.perf_counter() - t0, 3)}
+    transcript = transcribe_task(recording, audio, settings, timings)
+    t0 = time.perf_counter()
+    extraction = extract_task(transcript, settings)
+    timings["extract"] = {"wall_s": round(time.perf_counter() - t0, 3),
+                          "prompt_tokens": extraction.usage.prompt_tokens,
+                          "completion_tokens": extraction.usage.completion_tokens}
+    minutes = pipeline.minutes_of(transcript, extraction, timings)
+    t0 = time.perf_counter()
+    refs = file_task(minutes, settings)
+    timings["file"] = {"wall_s": round(time.perf_counter() - t0, 3)}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "minutes.json", minutes.model_dump_json(indent=2))
+    write_atomic(out / "minutes.md", report.markdown(minutes))
+    Ledger(settings.ledger_url).record_run(minutes, round(time.perf_counter() - began, 3), str(flow_run.id))
+    create_markdown_artifact(report.markdown(minutes), key="minutes", description=recording.title)
+    create_table_artifact(report.item_rows(minutes) or [{"task": "no action items"}], key="action-items",
+                          description=f"{len(refs)} item(s) on the local board")
+    return minutes

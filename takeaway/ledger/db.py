@@ -1,0 +1,220 @@
+"""The ledger database (SQLAlchemy; SQLite by default, any SQLAlchemy URL such as PostgreSQL).
+
+Every stage writes here: the meeting and its minutes, each extracted item, each push to a
+tracker (unique per tracker and item key, so a re-run files nothing twice), the local board's
+tasks, reminders, per-run metering and an audit trail.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from takeaway.extract.schemas import ActionItem, Minutes
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MeetingRow(Base):
+    __tablename__ = "meetings"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    start: Mapped[str] = mapped_column(String(40))
+    duration_s: Mapped[float] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    minutes: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"))
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    due_date: Mapped[date | None]
+    due_phrase: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[list] = mapped_column(JSON)
+    model: Mapped[str | None] = mapped_column(String(200))
+    prompt_version: Mapped[str | None] = mapped_column(String(40))
+
+
+class PushRow(Base):
+    """One item filed in one tracker: the idempotency record."""
+
+    __tablename__ = "pushes"
+    __table_args__ = (UniqueConstraint("tracker", "item_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracker: Mapped[str] = mapped_column(String(40))
+    item_key: Mapped[str] = mapped_column(ForeignKey("items.key"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    pushed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TaskRow(Base):
+    """A task on the local board."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_key: Mapped[str] = mapped_column(ForeignKey("items.key"), unique=True)
+    meeting_id: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    due_date: Mapped[date | None]
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open | needs_review | done
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderRow(Base):
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("item_key", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_key: Mapped[str] = mapped_column(ForeignKey("items.key"))
+    kind: Mapped[str] = mapped_column(String(20))  # before | due
+    send_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20), default="scheduled")  # scheduled | sent | skipped
+    done_at: Mapped[datetime | None]
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(String(32))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    audio_s: Mapped[float] = mapped_column(Float)
+    wall_s: Mapped[float] = mapped_column(Float)
+    rtf: Mapped[float] = mapped_column(Float)
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_version: Mapped[str] = mapped_column(String(40))
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    items_found: Mapped[int] = mapped_column(Integer)
+    items_ready: Mapped[int] = mapped_column(Integer)
+    decisions: Mapped[int] = mapped_column(Integer)
+    stages: Mapped[dict] = mapped_column(JSON)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    event: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict] = mapped_column(JSON)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they are stored in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class Ledger:
+    """The database, opened once per process: `Ledger(url)`."""
+
+    def __init__(self, url: str):
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(url)
+        Base.metadata.create_all(self.engine)
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def audit(self, session: Session, event: str, **detail) -> None:
+        session.add(AuditRow(event=event, detail=json.loads(json.dumps(detail, default=str))))
+
+    # -- meetings and items -----------------------------------------------------------------
+    def record_minutes(self, minutes: Minutes) -> None:
+        """Store the meeting and its items (re-recording the same meeting updates, never duplicates)."""
+        m = minutes.meeting
+        with self.session() as s, s.begin():
+            s.merge(MeetingRow(id=m.id, title=m.title, start=m.start, duration_s=m.duration_s, language=m.language,
+                               source=m.source, minutes=minutes.model_dump(mode="json")))
+            for item in minutes.action_items:
+                s.merge(item_row(m.id, item))
+            self.audit(s, "minutes.recorded", meeting=m.id, items=len(minutes.action_items),
+                       decisions=len(minutes.decisions))
+
+    def record_run(self, minutes: Minutes, wall_s: float, flow_run_id: str | None = None) -> None:
+        u = minutes.usage
+        with self.session() as s, s.begin():
+            s.add(RunRow(meeting_id=minutes.meeting.id, flow_run_id=flow_run_id, audio_s=u.audio_s, wall_s=wall_s,
+                         rtf=u.rtf, model=u.llm.model, prompt_version=u.llm.prompt_version,
+                         prompt_tokens=u.llm.prompt_tokens, completion_tokens=u.llm.completion_tokens,
+                         items_found=len(minutes.action_items),
+                         items_ready=sum(i.status == "ready" for i in minutes.action_items),
+                         decisions=len(minutes.decisions), stages=u.stages))
+
+    def runs(self) -> list[RunRow]:
+        with self.session() as s:
+            return list(s.scalars(select(RunRow).order_by(RunRow.id)))
+
+    # -- pushes -----------------------------------------------------------------------------
+    def pushed(self, tracker: str, item_key: str) -> str | None:
+        with self.session() as s:
+            row = s.scalar(select(PushRow).where(PushRow.tracker == tracker, PushRow.item_key == item_key))
+            return row.external_id if row else None
+
+    def record_push(self, session: Session, tracker: str, item_key: str, external_id: str) -> None:
+        session.add(PushRow(tracker=tracker, item_key=item_key, external_id=external_id))
+        self.audit(session, "item.pushed", tracker=tracker, item=item_key, external_id=external_id)
+
+    # -- local board ------------------------------------------------------------------------
+    def tasks(self, state: str | None = None) -> list[TaskRow]:
+        with self.session() as s:
+            query = select(TaskRow).order_by(TaskRow.id)
+            if state:
+                query = query.where(TaskRow.state == state)
+            return list(s.scalars(query))
+
+    def set_task_state(self, task_id: int, state: str) -> TaskRow:
+        with self.session() as s, s.begin():
+            task = s.get(TaskRow, task_id)
+            if task is None:
+                raise KeyError(task_id)
+            task.state = state
+            self.audit(s, "task.state", task=task_id, state=state)
+            return task
+
+    # -- reminders --------------------------------------------------------------------------
+    def schedule_reminder(self, item_key: str, kind: str, send_at: datetime) -> bool:
+        with self.session() as s, s.begin():
+            exists = s.scalar(select(ReminderRow).where(ReminderRow.item_key == item_key, ReminderRow.kind == kind))
+            if exists:
+                return False
+            s.add(ReminderRow(item_key=item_key, kind=kind, send_at=send_at.astimezone(timezone.utc)))
+            return True
+
+    def reminders(self) -> list[tuple[ReminderRow, TaskRow | None, ItemRow]]:
+        with self.session() as s:
+            rows = s.execute(select(ReminderRow, TaskRow, ItemRow)
+                             .join(ItemRow, ItemRow.key == ReminderRow.item_key)
+                             .outerjoin(TaskRow, TaskRow.item_key == ReminderRow.item_key)
+                             .order_by(ReminderRow.send_at))
+            return [tuple(r) for r in rows]
+
+    def finish_reminder(self, reminder_id: int, state: str) -> None:
+        with self.session() as s, s.begin():
+            row = s.get(ReminderRow, reminder_id)
+            row.state, row.done_at = state, utcnow()
+            self.audit(s, f"reminder.{state}", reminder=reminder_id, item=row.item_key)
+
+
+def item_row(meeting_id: str, item: ActionItem) -> ItemRow:
+    return ItemRow(key=item.id, meeting_id=meeting_id, description=item.description, owner=item.owner,
+                   due_date=item.due_date, due_phrase=item.due_phrase, status=item.status,
+                   confidence=item.confidence, evidence=[e.model_dump() for e in item.evidence], model=item.model,
+                   prompt_version=item.prompt_version)

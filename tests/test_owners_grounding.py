@@ -1,0 +1,49 @@
+"""Owners come from who said what to whom; distractors are not action items."""
+
+import pytest
+
+from takeaway.extract import grounding
+from takeaway.extract.owners import match_name, owner_from_text
+
+PEOPLE = ["Sarah Lee", "David", "Maria", "James"]
+
+
+@pytest.mark.parametrize("text,speaker,owner,how", [
+    ("Maria, can you send the draft by tomorrow?", "Sarah Lee", "Maria", "addressed"),
+    ("Can you update the page by Friday, James?", "Sarah Lee", "James", "addressed"),
+    ("I will fix the login bug by Friday.", "David", "David", "self"),
+    ("Okay, I'll book the room.", "Sarah Lee", "Sarah Lee", "self"),
+    ("Maria will handle the press release.", "David", "Maria", "delegated"),
+    ("We will launch on Monday.", "Sarah Lee", None, ""),
+])
+def test_owner_from_evidence(text, speaker, owner, how):
+    assert owner_from_text(text, speaker, PEOPLE) == (owner, how)
+
+
+def test_names_heard_wrongly_still_match_people():
+    assert match_name("Marie", PEOPLE) == "Maria"
+    assert match_name("sarah", PEOPLE) == "Sarah Lee"
+    assert match_name("Zoltan", PEOPLE) is None
+
+
+@pytest.mark.parametrize("text", [
+    "What if we also launched the web version?",
+    "Maybe we could translate the app, but let's not decide that today.",
+    "Did anyone check the screenshots?",
+    "Yes, I already uploaded them yesterday.",
+    "If we have time, I might look at the tablet layout.",
+    "No, that is too much for now.",
+])
+def test_distractors_are_not_actionable(text):
+    assert not grounding.is_actionable(text)
+
+
+@pytest.mark.parametrize("text", ["I will fix the bug by Friday.", "Maria, can you send the draft?",
+                                  "James, please update the help page."])
+def test_commitments_and_requests_are_actionable(text):
+    assert grounding.is_actionable(text)
+
+
+def test_confirmation():
+    assert grounding.is_confirmation("Sure, I will do that.")
+    assert not grounding.is_confirmation("I will fix the login bug by Friday.")
