@@ -20,7 +20,7 @@ from takeaway.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Recorded conversations in; grounded, owned, dated action items out.")
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 

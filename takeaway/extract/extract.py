@@ -123,9 +123,10 @@ class Extractor:
         by_id = {s.id: s for s in transcript.segments}
         people = people_of(transcript)
         for d in list(raw.decisions):
-            # "I will ..." is a commitment, not a decision, whatever the model called it
+            # "I will ..." or "Ben, can you ..." is an action item, not a decision, whatever the model called it
             said = [by_id[i] for i in d.lines if i in by_id]
-            if said and all(grounding.is_self_commitment(s.text) and grounding.is_actionable(s.text) for s in said):
+            if said and all(grounding.is_actionable(s.text) and (grounding.is_self_commitment(s.text)
+                                                                  or owners.REQUEST.search(s.text)) for s in said):
                 raw.decisions.remove(d)
                 raw.action_items.append(RawItem(task=d.text, lines=d.lines))
         item_lines = {i for item in raw.action_items for i in item.lines}

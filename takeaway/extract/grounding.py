@@ -19,8 +19,16 @@ CONFIRM = re.compile(r"^\W*(?:sure|ok(?:ay)?|yes|yeah|yep|will do|we'll do|no pr
                      r"absolutely|of course)\b", re.I)
 
 
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+
+
 def is_actionable(text: str) -> bool:
-    """Whether a sentence can carry an action item (a commitment, request or delegation)."""
+    """Whether a turn can carry an action item: one of its sentences commits, requests or delegates."""
+    return any(sentence_is_actionable(s) for s in sentences(text))
+
+
+def sentence_is_actionable(text: str) -> bool:
     if HEDGE.search(text) and not re.search(r"\bI will\b|\bI'll\b", text):
         return False
     if DONE.search(text) or REJECT.search(text):

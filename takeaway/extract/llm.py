@@ -111,7 +111,7 @@ class OpenAIBackend:
                 "response_format": self.response_format(schema)}
         try:
             resp = self.client.post("/chat/completions", json=body)
-            if resp.status_code in (400, 422) and self.format == "json_schema":
+            if self.format == "json_schema" and resp.status_code >= 400 and "response_format" in resp.text:
                 # servers such as llama-cpp-python's take the schema as {"type": "json_object", "schema": ...}
                 self.format = "json_object"
                 body["response_format"] = self.response_format(schema)

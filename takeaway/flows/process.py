@@ -95,7 +95,7 @@ def process_recording(path: str, title: str | None = None, start: str | None = N
     minutes = pipeline.minutes_of(transcript, extraction, timings)
     t0 = time.perf_counter()
     refs = file_task(minutes, settings)
-    timings["file"] = {"wall_s": round(time.perf_counter() - t0, 3)}
+    minutes.usage.stages["file"] = {"wall_s": round(time.perf_counter() - t0, 3)}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "minutes.json", minutes.model_dump_json(indent=2))

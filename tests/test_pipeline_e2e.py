@@ -1,0 +1,96 @@
+"""The real flow with the real default models on the fixtures, checked against gold."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import FIXTURES, ROOT, gold
+from takeaway import evaluate
+from takeaway.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def team_minutes(prefect_server, tmp_path_factory):
+    from takeaway.flows.process import process_recording
+
+    g = gold("team_meeting")
+    out = tmp_path_factory.mktemp("team")
+    minutes = process_recording(str(FIXTURES / "team_meeting" / g["audio"]), g["meeting"]["title"],
+                                g["meeting"]["start"], g["meeting"]["participants"], str(out))
+    return minutes, out
+
+
+def test_minutes_match_gold(team_minutes):
+    minutes, out = team_minutes
+    g = gold("team_meeting")
+    pairs = evaluate.match(minutes.action_items, g["action_items"], g["turns"])
+    assert len(pairs) / len(g["action_items"]) >= 0.7, minutes.action_items
+    assert len(pairs) / len(minutes.action_items) >= 0.7, minutes.action_items
+    owners = sum(minutes.action_items[p].owner == g["action_items"][i]["owner"] for p, i in pairs)
+    dates = sum(str(minutes.action_items[p].due_date) == g["action_items"][i]["due_date"] for p, i in pairs)
+    assert owners / len(pairs) >= 0.8 and dates / len(pairs) >= 0.8
+    assert {s.name for s in minutes.speakers} == set(g["meeting"]["participants"])
+
+
+def test_minutes_files_follow_the_contract(team_minutes):
+    minutes, out = team_minutes
+    data = json.loads((out / "minutes.json").read_text())
+    assert set(data["meeting"]) >= {"title", "start", "duration_s", "language", "source"}
+    assert data["meeting"]["start"] == "2026-11-12T10:00:00-05:00"
+    seg = data["segments"][0]
+    assert set(seg) >= {"id", "start", "end", "speaker", "text", "words"}
+    assert all(w["speaker"] for s in data["segments"] for w in s["words"])
+    for item in data["action_items"]:
+        assert set(item) >= {"id", "description", "owner", "due_date", "due_phrase", "evidence", "confidence",
+                             "status"}
+        for e in item["evidence"]:
+            assert data["segments"][e["segment_id"]]["text"] == e["quote"]
+    assert data["usage"]["llm"]["prompt_tokens"] > 0 and data["usage"]["rtf"] > 0
+    assert set(data["usage"]["stages"]) >= {"decode", "transcribe", "diarize", "extract", "file"}
+    assert "| Owner |" in (out / "minutes.md").read_text()
+
+
+def test_rerun_files_no_duplicates_and_schedules_reminders(team_minutes, tmp_path):
+    from takeaway.flows.process import process_recording
+    from takeaway.ledger import Ledger
+
+    minutes, _ = team_minutes
+    ledger = Ledger(Settings().ledger_url)
+    before = len(ledger.tasks())
+    g = gold("team_meeting")
+    process_recording(str(FIXTURES / "team_meeting" / g["audio"]), g["meeting"]["title"], g["meeting"]["start"],
+                      g["meeting"]["participants"], str(tmp_path))
+    assert len(ledger.tasks()) == before == len(minutes.action_items)
+    dated = [i for i in minutes.action_items if i.due_date and i.owner]
+    assert {r.item_key for r, _, _ in ledger.reminders()} == {i.id for i in dated}
+    assert len(ledger.runs()) == 2
+
+
+def test_silence_yields_no_items_and_no_error(prefect_server, tmp_path):
+    from takeaway.flows.process import process_recording
+
+    minutes = process_recording(str(FIXTURES / "silence" / "silence.flac"), "Silent", "2026-11-12T09:00:00+01:00",
+                                [], str(tmp_path))
+    assert minutes.segments == [] and minutes.action_items == [] and minutes.decisions == []
+    assert minutes.usage.llm.prompt_tokens == 0
+
+
+def test_stereo_call_by_channel():
+    result = evaluate.score_case(FIXTURES / "support_call", Settings())
+    assert result["item_recall"] >= 0.5 and result["der"] <= 0.3
+
+
+@pytest.mark.parametrize("content", [b"", b"not audio " * 100])
+def test_cli_rejects_bad_files_with_one_line(tmp_path, content):
+    bad = tmp_path / "meeting.mp3"
+    bad.write_bytes(content)
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "takeaway.cli", "process", str(bad), "--out", str(out)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2
+    assert run.stderr.strip().startswith("error:") and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert not out.exists()
