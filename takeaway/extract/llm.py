@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -37,33 +38,45 @@ class LLM(Protocol):
     def context(self) -> int: ...
 
 
+@contextmanager
+def weight_repacking(enabled: bool):
+    """Models loaded inside use (or not) llama.cpp's repacked weight buffers.
+
+    Repacked buffers (AMX, AVX-512 8x8 kernels) crash llama-cpp-python 0.3.36 on some
+    virtualized CPUs as soon as a batch holds more than one token, so they are off by default.
+    """
+    import llama_cpp
+    from llama_cpp import llama as llama_module
+
+    defaults = llama_cpp.llama_model_default_params
+
+    def model_params():
+        params = defaults()
+        params.use_extra_bufts = enabled
+        return params
+
+    llama_module.llama_cpp.llama_model_default_params = model_params
+    try:
+        yield
+    finally:
+        llama_module.llama_cpp.llama_model_default_params = defaults
+
+
 class LlamaCppBackend:
     """A GGUF model run in-process by llama.cpp, loaded once."""
 
     def __init__(self, model_path: Path, n_ctx: int = 8192, threads: int = 0, repack: bool = False):
         if not Path(model_path).is_file():
             raise ModelMissingError(f"LLM weights not found at {model_path}")
-        import llama_cpp
-        from llama_cpp import llama as llama_module
+        from llama_cpp import Llama
 
         threads = threads or max(1, os.cpu_count() or 1)
-        defaults = llama_cpp.llama_model_default_params
-
-        def model_params():
-            # Repacked weight buffers (AMX, AVX-512 8x8 kernels) crash llama.cpp 0.3.36 on some
-            # virtualized CPUs as soon as a batch holds more than one token; off unless asked for.
-            params = defaults()
-            params.use_extra_bufts = repack
-            return params
-
-        llama_module.llama_cpp.llama_model_default_params = model_params
         try:
-            self.llm = llama_module.Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=threads,
-                                          n_threads_batch=threads, verbose=False, seed=0)
+            with weight_repacking(repack):
+                self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=threads,
+                                 n_threads_batch=threads, verbose=False, seed=0)
         except ValueError as exc:
             raise ModelMissingError(f"cannot load GGUF {model_path}: {exc}") from None
-        finally:
-            llama_module.llama_cpp.llama_model_default_params = defaults
         self.model_id = Path(model_path).name
         self._context = n_ctx
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,11 +34,9 @@ class Audio:
         return self.samples.mean(axis=0).astype(np.float32)
 
 
-def decode(path: str | Path, max_channels: int = 2) -> Audio:
-    """Decode the first audio stream of `path` to 16 kHz float32, keeping up to `max_channels` channels.
-
-    Raises AudioError with one clear line for missing, empty, corrupt or non-audio files.
-    """
+@contextmanager
+def open_audio(path: str | Path):
+    """The file's container and first audio stream; decoding errors become one-line AudioErrors."""
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: no such file")
@@ -47,22 +46,27 @@ def decode(path: str | Path, max_channels: int = 2) -> Audio:
         with av.open(str(path)) as container:
             if not container.streams.audio:
                 raise AudioError(f"{path}: no audio track found (is this an audio or video file?)")
-            stream = container.streams.audio[0]
-            channels = min(stream.codec_context.channels or 1, max_channels)
-            resampler = av.AudioResampler(format="fltp", layout="stereo" if channels == 2 else "mono",
-                                          rate=SAMPLE_RATE)
-            chunks = []
-            for frame in container.decode(stream):
-                frame.pts = None
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
-            source_rate = stream.codec_context.sample_rate or SAMPLE_RATE
+            yield container, container.streams.audio[0]
     except AudioError:
         raise
     except (av.FFmpegError, ValueError, OSError) as exc:
         raise AudioError(f"{path}: cannot decode audio ({exc.__class__.__name__}: {exc})") from None
+
+
+def decode(path: str | Path, max_channels: int = 2) -> Audio:
+    """Decode the first audio stream of `path` to 16 kHz float32, keeping up to `max_channels` channels.
+
+    Raises AudioError with one clear line for missing, empty, corrupt or non-audio files.
+    """
+    chunks = []
+    with open_audio(path) as (container, stream):
+        channels = min(stream.codec_context.channels or 1, max_channels)
+        resampler = av.AudioResampler(format="fltp", layout="stereo" if channels == 2 else "mono", rate=SAMPLE_RATE)
+        for frame in container.decode(stream):
+            frame.pts = None
+            chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
+        chunks.extend(out.to_ndarray() for out in resampler.resample(None))
+        source_rate = stream.codec_context.sample_rate or SAMPLE_RATE
     if not chunks:
         raise AudioError(f"{path}: the audio track holds no samples")
     samples = np.concatenate(chunks, axis=1).astype(np.float32)
@@ -73,21 +77,8 @@ def decode(path: str | Path, max_channels: int = 2) -> Audio:
 
 def probe(path: str | Path) -> None:
     """Fail fast, before any work, on files that are not decodable audio: decode the first second."""
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path}: the file is empty")
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise AudioError(f"{path}: no audio track found (is this an audio or video file?)")
-            stream = container.streams.audio[0]
-            for frame in container.decode(stream):
-                if frame.time is not None and frame.time > 1.0:
-                    break
-                frame.to_ndarray()
-    except AudioError:
-        raise
-    except (av.FFmpegError, ValueError, OSError) as exc:
-        raise AudioError(f"{path}: cannot decode audio ({exc.__class__.__name__}: {exc})") from None
+    with open_audio(path) as (container, stream):
+        for frame in container.decode(stream):
+            frame.to_ndarray()
+            if frame.time is not None and frame.time > 1.0:
+                break
