@@ -30,9 +30,9 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def ledger():
-    from takeaway.ledger import Ledger
+    from takeaway.engines import ledger_for
 
-    return Ledger(Settings().ledger_url)
+    return ledger_for(Settings())
 
 
 @app.command()

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from takeaway.extract.extract import Extractor
 from takeaway.extract.llm import LLM, LlamaCppBackend, OpenAIBackend
+from takeaway.ledger import Ledger
 from takeaway.models import embedded_gguf
 from takeaway.settings import Settings
 from takeaway.speech.diarize import DiarizeOptions, EmbeddedDiarizer
@@ -59,6 +60,15 @@ def llm_for(settings: Settings) -> LLM:
     if key not in _llms:
         _llms[key] = LlamaCppBackend(path, settings.llm_context, settings.llm_threads)
     return _llms[key]
+
+
+@lru_cache(maxsize=4)
+def ledger(url: str) -> Ledger:
+    return Ledger(url)
+
+
+def ledger_for(settings: Settings) -> Ledger:
+    return ledger(settings.ledger_url)
 
 
 def extractor_for(settings: Settings) -> Extractor:

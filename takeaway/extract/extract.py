@@ -125,18 +125,18 @@ class Extractor:
         for d in list(raw.decisions):
             # "I will ..." or "Ben, can you ..." is an action item, not a decision, whatever the model called it
             said = [by_id[i] for i in d.lines if i in by_id]
-            if said and all(grounding.is_actionable(s.text) and (grounding.is_self_commitment(s.text)
-                                                                  or owners.REQUEST.search(s.text)) for s in said):
+            if said and all(grounding.is_commitment(s.text) for s in said):
                 raw.decisions.remove(d)
                 raw.action_items.append(RawItem(task=d.text, lines=d.lines))
         item_lines = {i for item in raw.action_items for i in item.lines}
-        decisions = []
+        decisions, cited = [], set()
         for d in raw.decisions:
-            if set(d.lines) <= item_lines:
+            lines = [i for i in dict.fromkeys(d.lines) if i in by_id]
+            if set(d.lines) <= item_lines or not lines or cited & set(lines):
                 continue
-            evidence = [evidence_of(by_id[i]) for i in dict.fromkeys(d.lines) if i in by_id]
-            if evidence and all(e.segment_id not in {x.segment_id for dd in decisions for x in dd.evidence}
-                                for e in evidence):
+            cited.update(lines)
+            evidence = [evidence_of(by_id[i]) for i in lines]
+            if evidence:
                 decisions.append(Decision(id=f"D{len(decisions) + 1}", text=d.text.strip(), evidence=evidence))
         groups: list[tuple[RawItem, list[Segment]]] = []
         rejected = 0
@@ -206,8 +206,7 @@ class Extractor:
 
 
 def is_dated_commitment(text: str) -> bool:
-    return (grounding.is_actionable(text) and not grounding.is_confirmation(text)
-            and (grounding.is_self_commitment(text) or bool(owners.REQUEST.search(text)))
+    return (grounding.is_commitment(text) and not grounding.is_confirmation(text)
             and dates.find_due_phrase(text) is not None)
 
 

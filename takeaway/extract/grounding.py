@@ -45,3 +45,8 @@ def is_confirmation(text: str) -> bool:
 
 def is_self_commitment(text: str) -> bool:
     return bool(SELF.search(text))
+
+
+def is_commitment(text: str) -> bool:
+    """An actionable turn in which someone commits ("I will ...") or is asked ("Ben, can you ...")."""
+    return is_actionable(text) and (is_self_commitment(text) or bool(REQUEST.search(text)))

@@ -7,6 +7,8 @@ unless PREFECT_HOME or PREFECT_API_URL is already set, and turns telemetry off.
 import os
 from pathlib import Path
 
+from takeaway.settings import Settings
+
 
 def prefect_defaults(home: Path) -> None:
     os.environ.setdefault("PREFECT_HOME", str((home / "prefect").resolve()))
@@ -17,4 +19,4 @@ def prefect_defaults(home: Path) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
-prefect_defaults(Path(os.environ.get("TAKEAWAY_HOME", ".takeaway")))
+prefect_defaults(Settings().home)

@@ -21,7 +21,6 @@ from takeaway import engines, pipeline, reminders, report
 from takeaway.connectors.local import LocalTracker
 from takeaway.extract.extract import Extraction
 from takeaway.extract.schemas import Minutes
-from takeaway.ledger import Ledger
 from takeaway.settings import Settings
 from takeaway.speech.audio import Audio, decode
 from takeaway.speech.transcribe import Progress
@@ -61,7 +60,7 @@ def extract_task(transcript: Transcript, settings: Settings) -> Extraction:
 
 @task(name="file", cache_policy=NO_CACHE)
 def file_task(minutes: Minutes, settings: Settings) -> list:
-    ledger = Ledger(settings.ledger_url)
+    ledger = engines.ledger_for(settings)
     ledger.record_minutes(minutes)
     refs = LocalTracker(ledger).file(minutes, minutes.action_items)
     new = reminders.schedule(ledger, minutes, settings.reminder_hour, settings.reminder_days_before)
@@ -100,7 +99,7 @@ def process_recording(path: str, title: str | None = None, start: str | None = N
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "minutes.json", minutes.model_dump_json(indent=2))
     write_atomic(out / "minutes.md", report.markdown(minutes))
-    Ledger(settings.ledger_url).record_run(minutes, round(time.perf_counter() - began, 3), str(flow_run.id))
+    engines.ledger_for(settings).record_run(minutes, round(time.perf_counter() - began, 3), str(flow_run.id))
     create_markdown_artifact(report.markdown(minutes), key="minutes", description=recording.title)
     create_table_artifact(report.item_rows(minutes) or [{"task": "no action items"}], key="action-items",
                           description=f"{len(refs)} item(s) on the local board")

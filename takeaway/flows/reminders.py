@@ -6,16 +6,15 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger
 
-from takeaway import reminders
+from takeaway import engines, reminders
 from takeaway.connectors.notify import ConsoleNotifier
-from takeaway.ledger import Ledger
 from takeaway.settings import Settings
 
 
 @flow(name="send_reminders")
 def send_reminders(now: str | None = None) -> dict[str, int]:
     settings = Settings()
-    counts = reminders.send_due(Ledger(settings.ledger_url), ConsoleNotifier(),
+    counts = reminders.send_due(engines.ledger_for(settings), ConsoleNotifier(),
                                 datetime.fromisoformat(now) if now else None)
     get_run_logger().info("reminders: %s", counts)
     return counts
