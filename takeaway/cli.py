@@ -42,6 +42,8 @@ def process(
     start: Annotated[Optional[str], typer.Option(help="Meeting start, ISO 8601 with offset.")] = None,
     participants: Annotated[Optional[str], typer.Option(help='Names separated by ";": "Name A;Name B".')] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for minutes.json and minutes.md.")] = Path("out"),
+    team: Annotated[Optional[str], typer.Option(help="Run tag for KPI roll-ups.")] = None,
+    use_case: Annotated[Optional[str], typer.Option(help="Run tag for KPI roll-ups (e.g. standup, support).")] = None,
 ):
     """Run the process_recording flow on one recording and print its decisions and action items."""
     from takeaway.speech.audio import probe
@@ -75,8 +77,11 @@ def process(
 
         process_flow.progress_hook = progress
         try:
-            minutes = process_flow.process_recording(str(path), title, start_dt.isoformat() if start_dt else None,
-                                                     people, str(out_dir))
+            run_tags = [f"{k}:{v}" for k, v in (("team", team), ("use_case", use_case)) if v]
+            flow = process_flow.process_recording.with_options(tags=run_tags) if run_tags else \
+                process_flow.process_recording
+            minutes = flow(str(path), title, start_dt.isoformat() if start_dt else None, people, str(out_dir),
+                           team, use_case)
         except TakeawayError as exc:
             bar.stop()
             fail(str(exc))
@@ -133,17 +138,34 @@ def send_reminders_cmd(now: Annotated[Optional[str], typer.Option(help="Pretend 
 
 
 @app.command()
-def kpi():
-    """Per-run metering: audio, wall time, real-time factor, tokens, model, items."""
+def kpi(by: Annotated[Optional[str], typer.Option(help="Roll up by team or use_case.")] = None):
+    """Per-run metering: audio, wall time, real-time factor, tokens, cost, model, items (or roll-ups)."""
+    runs = ledger().runs()
+    if by:
+        if by not in ("team", "use_case"):
+            fail("--by takes team or use_case")
+        table = Table(title=f"KPIs by {by}")
+        for col in (by, "Runs", "Audio s", "Wall s", "Tokens in/out", "Cached chunks", "Cost", "Items", "Ready"):
+            table.add_column(col)
+        groups: dict[str, list] = {}
+        for r in runs:
+            groups.setdefault(getattr(r, by) or "-", []).append(r)
+        for name, rs in sorted(groups.items()):
+            total = lambda attr: sum(getattr(r, attr) for r in rs)  # noqa: E731
+            table.add_row(name, str(len(rs)), f"{total('audio_s'):.1f}", f"{total('wall_s'):.1f}",
+                          f"{total('prompt_tokens')}/{total('completion_tokens')}", str(total("cached_calls")),
+                          f"{total('cost'):.4f}", str(total("items_found")), str(total("items_ready")))
+        out.print(table)
+        return
     table = Table(title="Runs")
-    for col in ("Run", "Meeting", "Audio s", "Wall s", "RTF", "Tokens in/out", "Model", "Prompt", "Items",
-                "Ready", "Stages (s)"):
+    for col in ("Run", "Meeting", "Team", "Use case", "Audio s", "Wall s", "RTF", "Tokens in/out", "Cost", "Model",
+                "Prompt", "Items", "Ready", "Stages (s)"):
         table.add_column(col)
-    for r in ledger().runs():
+    for r in runs:
         stages = " ".join(f"{k}={v.get('wall_s', 0):.1f}" for k, v in r.stages.items())
-        table.add_row(str(r.id), r.meeting_id, f"{r.audio_s:.1f}", f"{r.wall_s:.1f}", f"{r.rtf:.3f}",
-                      f"{r.prompt_tokens}/{r.completion_tokens}", r.model, r.prompt_version, str(r.items_found),
-                      str(r.items_ready), stages)
+        table.add_row(str(r.id), r.meeting_id, r.team or "-", r.use_case or "-", f"{r.audio_s:.1f}",
+                      f"{r.wall_s:.1f}", f"{r.rtf:.3f}", f"{r.prompt_tokens}/{r.completion_tokens}",
+                      f"{r.cost:.4f}", r.model, r.prompt_version, str(r.items_found), str(r.items_ready), stages)
     out.print(table)
 
 

@@ -71,5 +71,16 @@ def ledger_for(settings: Settings) -> Ledger:
     return ledger(settings.ledger_url)
 
 
+def fallback_for(settings: Settings) -> LLM | None:
+    if not settings.llm_fallback_base_url:
+        return None
+    key = ("fallback", settings.llm_fallback_base_url, settings.llm_fallback_model)
+    if key not in _llms:
+        _llms[key] = OpenAIBackend(settings.llm_fallback_base_url, settings.llm_fallback_model,
+                                   settings.llm_fallback_api_key, settings.llm_timeout_s, settings.llm_context)
+    return _llms[key]
+
+
 def extractor_for(settings: Settings) -> Extractor:
-    return Extractor(llm_for(settings), review_confidence=settings.review_confidence)
+    return Extractor(llm_for(settings), review_confidence=settings.review_confidence, fallback=fallback_for(settings),
+                     cache=ledger_for(settings) if settings.llm_cache else None)

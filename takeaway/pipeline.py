@@ -66,8 +66,11 @@ def extract(transcript: Transcript, extractor: Extractor | None) -> Extraction:
     return extractor(transcript)
 
 
-def minutes_of(transcript: Transcript, extraction: Extraction, timings: dict) -> Minutes:
+def minutes_of(transcript: Transcript, extraction: Extraction, timings: dict, tags: dict[str, str] | None = None,
+               price_in_per_1k: float = 0.0, price_out_per_1k: float = 0.0) -> Minutes:
     rec = transcript.recording
+    llm = extraction.usage
+    llm.cost = round(llm.prompt_tokens / 1000 * price_in_per_1k + llm.completion_tokens / 1000 * price_out_per_1k, 6)
     speech_s = sum(v["wall_s"] for k, v in timings.items() if k in ("decode", "transcribe", "diarize"))
     audio_s = transcript.duration_s
     return Minutes(
@@ -75,5 +78,5 @@ def minutes_of(transcript: Transcript, extraction: Extraction, timings: dict) ->
                             duration_s=audio_s, language=transcript.language, source=str(rec.path)),
         speakers=transcript.speakers, segments=transcript.segments, decisions=extraction.decisions,
         action_items=extraction.action_items,
-        usage=Usage(stages=timings, audio_s=audio_s, rtf=round(speech_s / audio_s, 4) if audio_s else 0.0,
+        usage=Usage(tags=tags or {}, stages=timings, audio_s=audio_s, rtf=round(speech_s / audio_s, 4) if audio_s else 0.0,
                     llm=extraction.usage))

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     llm_model: str = "local"
     llm_api_key: str | None = None
     llm_timeout_s: float = 300.0
+    llm_fallback_base_url: str | None = Field(None, description="OpenAI-compatible endpoint of a larger "
+                                               "model for chunks whose answer fails validation (the router).")
+    llm_fallback_model: str = "large"
+    llm_fallback_api_key: str | None = None
+    llm_cache: bool = Field(True, description="Reuse answers by (chunk, prompt version, model).")
+    price_in_per_1k: float = Field(0.0, description="Cost estimate: price per 1K prompt tokens.")
+    price_out_per_1k: float = Field(0.0, description="Cost estimate: price per 1K completion tokens.")
     review_confidence: float = Field(0.6, description="Items below this confidence wait for review.")
 
     # reminders

@@ -82,3 +82,13 @@ def test_wrong_key_is_a_clear_error(server):
     with pytest.raises(ExtractionError, match="API key"):
         OpenAIBackend(server, "qwen-local", api_key="wrong").complete(
             [{"role": "user", "content": "hi"}], {"type": "object"})
+
+
+def test_router_sends_a_failed_chunk_to_the_fallback_model(server):
+    small = OpenAIBackend(server, "qwen-local", api_key="sekret", context=4096, answer_limit=8)  # cut-off answers
+    large = OpenAIBackend(server, "qwen-local", api_key="sekret", context=4096)
+    result = Extractor(small, fallback=large)(transcript())
+    assert result.usage.routed == 1
+    assert any(e.segment_id == 2 for i in result.action_items for e in i.evidence)
+    with pytest.raises(ExtractionError, match="does not validate"):
+        Extractor(small)(transcript())

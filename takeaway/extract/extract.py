@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
+from typing import Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -61,14 +62,31 @@ class Extraction:
     rejected: int = 0
 
 
-class Extractor:
-    """Configured once with an LLM backend; called on a named, attributed transcript."""
+class AnswerCache(Protocol):
+    """Stores model answers by (chunk, prompt version, model): re-processing costs no tokens."""
 
-    def __init__(self, llm: LLM, prompt_version: str = PROMPT_VERSION, review_confidence: float = 0.6):
+    def get_answer(self, key: str) -> str | None: ...
+
+    def put_answer(self, key: str, model: str, prompt_version: str, answer: str) -> None: ...
+
+
+class Extractor:
+    """Configured once with an LLM backend; called on a named, attributed transcript.
+
+    fallback: a larger model that gets a chunk when the first model's answer does not validate
+    or cites lines that are not in the chunk (the router). cache: answers already paid for.
+    """
+
+    def __init__(self, llm: LLM, prompt_version: str = PROMPT_VERSION, review_confidence: float = 0.6,
+                 fallback: LLM | None = None, cache: AnswerCache | None = None,
+                 max_answer_tokens: int = MAX_ANSWER_TOKENS):
         self.llm = llm
+        self.fallback = fallback
+        self.cache = cache
         self.prompt_version = prompt_version
         self.prompt = load_prompt(prompt_version)
         self.review_confidence = review_confidence
+        self.max_answer_tokens = max_answer_tokens
 
     def __call__(self, transcript: Transcript) -> Extraction:
         usage = LLMUsage(model=self.llm.model_id, prompt_version=self.prompt_version)
@@ -106,17 +124,42 @@ class Extractor:
         return chunks
 
     def ask(self, lines: list[str], usage: LLMUsage) -> RawMinutes:
+        """The answer for one chunk: from the cache, the first model, or (when that fails) the fallback."""
         messages = [{"role": "system", "content": "You turn meeting transcripts into minutes as JSON."},
                     {"role": "user", "content": self.prompt.substitute(transcript="\n".join(lines))}]
-        out = self.llm.complete(messages, ANSWER_SCHEMA, max_tokens=MAX_ANSWER_TOKENS)
-        usage.prompt_tokens += out.prompt_tokens
-        usage.completion_tokens += out.completion_tokens
-        usage.calls += 1
+        ids = {int(line[1:line.index("]")]) for line in lines}
         try:
-            return RawMinutes.model_validate(json.loads(out.text))
+            return self.answer(self.llm, messages, ids, usage)
+        except ExtractionError:
+            if self.fallback is None:
+                raise
+            usage.routed += 1
+            return self.answer(self.fallback, messages, ids, usage)
+
+    def answer(self, llm: LLM, messages: list[dict], ids: set[int], usage: LLMUsage) -> RawMinutes:
+        key = hashlib.sha256(json.dumps([llm.model_id, self.prompt_version, messages]).encode()).hexdigest()
+        text = self.cache.get_answer(key) if self.cache else None
+        fresh = text is None
+        if not fresh:
+            usage.cached_calls += 1
+        else:
+            out = llm.complete(messages, ANSWER_SCHEMA, max_tokens=self.max_answer_tokens)
+            usage.prompt_tokens += out.prompt_tokens
+            usage.completion_tokens += out.completion_tokens
+            usage.calls += 1
+            text = out.text
+        try:
+            raw = RawMinutes.model_validate(json.loads(text))
         except (json.JSONDecodeError, ValidationError) as exc:
-            raise ExtractionError(f"the LLM's answer does not validate against the minutes schema: "
+            raise ExtractionError(f"{llm.model_id}: the answer does not validate against the minutes schema: "
                                   f"{str(exc).splitlines()[0]}") from None
+        cited = {i for x in raw.action_items + raw.decisions for i in x.lines}
+        if cited - ids:
+            raise ExtractionError(f"{llm.model_id}: the answer cites lines {sorted(cited - ids)} "
+                                  "that are not in the transcript")
+        if self.cache and fresh:
+            self.cache.put_answer(key, llm.model_id, self.prompt_version, text)
+        return raw
 
     # -- code's part ------------------------------------------------------------------------
     def complete(self, raw: RawMinutes, transcript: Transcript, usage: LLMUsage) -> Extraction:

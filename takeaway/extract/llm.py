@@ -99,13 +99,14 @@ class OpenAIBackend:
     """An OpenAI-compatible chat-completions endpoint with JSON-schema `response_format`."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 300.0,
-                 context: int = 8192):
+                 context: int = 8192, answer_limit: int | None = None):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers,
                                    timeout=httpx.Timeout(timeout_s, connect=10.0))
         self.model_id = model
         self._context = context
         self.format = "json_schema"
+        self.answer_limit = answer_limit  # the endpoint's own cap on completion tokens, if any
 
     def response_format(self, schema: dict) -> dict:
         if self.format == "json_schema":
@@ -120,6 +121,8 @@ class OpenAIBackend:
         return len(text) // 3 + 1  # conservative estimate: the endpoint's tokenizer is not local
 
     def complete(self, messages: list[dict], schema: dict, max_tokens: int = 1024) -> Completion:
+        if self.answer_limit:
+            max_tokens = min(max_tokens, self.answer_limit)
         body = {"model": self.model_id, "messages": messages, "temperature": 0, "max_tokens": max_tokens,
                 "response_format": self.response_format(schema)}
         try:

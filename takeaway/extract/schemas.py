@@ -51,10 +51,14 @@ class LLMUsage(BaseModel):
     prompt_version: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    calls: int = 0
+    calls: int = Field(0, description="Model calls made (cached answers are not calls).")
+    cached_calls: int = Field(0, description="Chunks answered from the cache, at no token cost.")
+    routed: int = Field(0, description="Chunks sent to the fallback model.")
+    cost: float = Field(0.0, description="Estimated cost from the configured prices per 1K tokens.")
 
 
 class Usage(BaseModel):
+    tags: dict[str, str] = Field({}, description="Run tags, e.g. team and use_case, for KPI roll-ups.")
     stages: dict[str, dict[str, float]] = {}
     audio_s: float = 0.0
     rtf: float = 0.0

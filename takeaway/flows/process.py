@@ -77,7 +77,8 @@ def write_atomic(path: Path, text: str) -> None:
 
 @flow(name="process_recording", log_prints=True)
 def process_recording(path: str, title: str | None = None, start: str | None = None,
-                      participants: list[str] | None = None, out_dir: str = "out") -> Minutes:
+                      participants: list[str] | None = None, out_dir: str = "out", team: str | None = None,
+                      use_case: str | None = None) -> Minutes:
     settings = Settings()
     began = time.perf_counter()
     recording = pipeline.make_recording(path, title, datetime.fromisoformat(start) if start else None, participants)
@@ -91,7 +92,9 @@ def process_recording(path: str, title: str | None = None, start: str | None = N
     timings["extract"] = {"wall_s": round(time.perf_counter() - t0, 3),
                           "prompt_tokens": extraction.usage.prompt_tokens,
                           "completion_tokens": extraction.usage.completion_tokens}
-    minutes = pipeline.minutes_of(transcript, extraction, timings)
+    tags = {k: v for k, v in (("team", team), ("use_case", use_case)) if v}
+    minutes = pipeline.minutes_of(transcript, extraction, timings, tags, settings.price_in_per_1k,
+                                  settings.price_out_per_1k)
     t0 = time.perf_counter()
     refs = file_task(minutes, settings)
     minutes.usage.stages["file"] = {"wall_s": round(time.perf_counter() - t0, 3)}

@@ -106,6 +106,21 @@ class RunRow(Base):
     items_ready: Mapped[int] = mapped_column(Integer)
     decisions: Mapped[int] = mapped_column(Integer)
     stages: Mapped[dict] = mapped_column(JSON)
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+    cached_calls: Mapped[int] = mapped_column(Integer, default=0)
+    team: Mapped[str | None] = mapped_column(String(100))
+    use_case: Mapped[str | None] = mapped_column(String(100))
+
+
+class AnswerRow(Base):
+    """A model's answer to one prompt, by hash of (model, prompt version, messages)."""
+
+    __tablename__ = "llm_answers"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_version: Mapped[str] = mapped_column(String(40))
+    answer: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditRow(Base):
@@ -156,11 +171,22 @@ class Ledger:
                          prompt_tokens=u.llm.prompt_tokens, completion_tokens=u.llm.completion_tokens,
                          items_found=len(minutes.action_items),
                          items_ready=sum(i.status == "ready" for i in minutes.action_items),
-                         decisions=len(minutes.decisions), stages=u.stages))
+                         decisions=len(minutes.decisions), stages=u.stages, cost=u.llm.cost,
+                         cached_calls=u.llm.cached_calls, team=u.tags.get("team"), use_case=u.tags.get("use_case")))
 
     def runs(self) -> list[RunRow]:
         with self.session() as s:
             return list(s.scalars(select(RunRow).order_by(RunRow.id)))
+
+    # -- LLM answers (the extraction cache) ----------------------------------------------------
+    def get_answer(self, key: str) -> str | None:
+        with self.session() as s:
+            row = s.get(AnswerRow, key)
+            return row.answer if row else None
+
+    def put_answer(self, key: str, model: str, prompt_version: str, answer: str) -> None:
+        with self.session() as s, s.begin():
+            s.merge(AnswerRow(key=key, model=model, prompt_version=prompt_version, answer=answer))
 
     # -- pushes -----------------------------------------------------------------------------
     def pushed(self, tracker: str, item_key: str) -> str | None:
