@@ -15,15 +15,15 @@ from takeaway.speech.transcribe import Transcriber, TranscribeOptions
 
 
 @lru_cache(maxsize=4)
-def transcriber(model: str, device: str, compute_type: str, beam_size: int, batch_size: int, threads: int,
-                hotwords: tuple[str, ...] = ()) -> Transcriber:
+def transcriber(model: str, device: str, compute_type: str, beam_size: int, batch_size: int,
+                threads: int) -> Transcriber:
     return Transcriber(TranscribeOptions(model=model, device=device, compute_type=compute_type, beam_size=beam_size,
-                                         batch_size=batch_size, threads=threads, hotwords=list(hotwords) or None))
+                                         batch_size=batch_size, threads=threads))
 
 
-def transcriber_for(settings: Settings, hotwords: list[str] | None = None) -> Transcriber:
+def transcriber_for(settings: Settings) -> Transcriber:
     return transcriber(settings.asr_model, settings.asr_device, settings.asr_compute_type, settings.asr_beam_size,
-                       settings.asr_batch_size, settings.asr_threads, tuple(hotwords or ()))
+                       settings.asr_batch_size, settings.asr_threads)
 
 
 @lru_cache(maxsize=2)

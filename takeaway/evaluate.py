@@ -70,7 +70,8 @@ def score_case(case: Path, settings: Settings) -> dict:
                                         datetime.fromisoformat(meeting["start"]), meeting.get("participants"))
     timings: dict = {}
     transcript = pipeline.transcribe(recording, decode(recording.path), engines.transcriber_for(settings),
-                                     engines.diarizer_for(settings), timings=timings)
+                                     engines.diarizer_for(settings), timings=timings,
+                                     name_prompt=settings.asr_name_prompt)
     extraction = pipeline.extract(transcript, engines.extractor_for(settings) if transcript.segments else None)
     wall = time.perf_counter() - began
     ref_text = " ".join(t["text"] for t in gold["turns"])
@@ -79,6 +80,10 @@ def score_case(case: Path, settings: Settings) -> dict:
     pairs = match(items, gold_items, gold["turns"])
     dpairs = match(extraction.decisions, gold["decisions"], gold["turns"])
     owners_ok = sum(items[p].owner == gold_items[g]["owner"] for p, g in pairs)
+    segments = {seg.id: seg for seg in transcript.segments}
+    cited = [e for i in items for e in i.evidence]
+    grounded = sum(e.segment_id in segments and segments[e.segment_id].text == e.quote
+                   and abs(segments[e.segment_id].start - e.start) < 0.05 for e in cited)
     dates_ok = sum((items[p].due_date.isoformat() if items[p].due_date else None) == gold_items[g]["due_date"]
                    for p, g in pairs)
     return {
@@ -93,6 +98,7 @@ def score_case(case: Path, settings: Settings) -> dict:
         "owner_accuracy": ratio(owners_ok, len(pairs)), "due_accuracy": ratio(dates_ok, len(pairs)),
         "decision_precision": ratio(len(dpairs), len(extraction.decisions)),
         "decision_recall": ratio(len(dpairs), len(gold["decisions"])),
+        "grounding": ratio(grounded, len(cited)),
         "items_from_silence": len(items) if not gold["turns"] else 0,
         "tokens": extraction.usage.prompt_tokens + extraction.usage.completion_tokens,
         "wall_s": round(wall, 1),
@@ -112,11 +118,13 @@ def overall(cases: list[dict]) -> dict:
             "owner_accuracy": ratio(round(owners), total["matched"]),
             "due_accuracy": ratio(round(dates), total["matched"]),
             "decision_precision": mean("decision_precision"), "decision_recall": mean("decision_recall"),
+            "grounding": mean("grounding"),
             "wall_s": round(sum(c["wall_s"] for c in cases), 1)}
 
 
-def run(folder: Path, settings: Settings | None = None, progress: Callable[[str], None] | None = None) -> list[dict]:
-    cases = sorted(p.parent for p in Path(folder).glob("*/gold.json"))
+def run(folder: Path, settings: Settings | None = None, progress: Callable[[str], None] | None = None,
+        only: list[str] | None = None) -> list[dict]:
+    cases = sorted(p.parent for p in Path(folder).glob("*/gold.json") if not only or p.parent.name in only)
     if not cases:
         raise TakeawayError(f"{folder}: no cases (subfolders with gold.json)")
     settings = settings or Settings()
@@ -130,7 +138,8 @@ def run(folder: Path, settings: Settings | None = None, progress: Callable[[str]
 
 COLUMNS = {"case": "case", "audio_s": "audio s", "wer": "WER", "der": "DER", "der_collar_0.25": "DER c.25",
            "item_precision": "item P", "item_recall": "item R", "owner_accuracy": "owner", "due_accuracy": "due",
-           "decision_precision": "dec P", "decision_recall": "dec R", "items_from_silence": "silence items",
+           "decision_precision": "dec P", "decision_recall": "dec R", "grounding": "grounded",
+           "items_from_silence": "items w/o speech",
            "tokens": "tokens", "wall_s": "wall s"}
 
 

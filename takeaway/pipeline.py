@@ -43,13 +43,13 @@ def make_recording(path: str | Path, title: str | None = None, start: datetime |
 
 
 def transcribe(recording: Recording, audio: Audio, transcriber: Transcriber, diarizer: EmbeddedDiarizer,
-               progress: Progress | None = None, timings: dict | None = None) -> Transcript:
+               progress: Progress | None = None, timings: dict | None = None, name_prompt: bool = True) -> Transcript:
     """Transcribe, diarize, attribute every word to a speaker and name the speakers."""
     timings = timings if timings is not None else {}
     t0 = time.perf_counter()
-    segments, language = transcriber(audio.mono, progress)
+    segments, language = transcriber(audio.mono, progress, recording.participants if name_prompt else None)
     t1 = time.perf_counter()
-    turns = diarizer(audio) if segments else []
+    turns = diarizer(audio, len(recording.participants) or None) if segments else []
     t2 = time.perf_counter()
     segments = attribute(segments, turns)
     speakers = name_speakers(segments, recording.participants)

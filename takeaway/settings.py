@@ -29,8 +29,7 @@ class Settings(BaseSettings):
     asr_beam_size: int = 5
     asr_batch_size: int = Field(8, description="Batch size of BatchedInferencePipeline (used on CUDA).")
     asr_threads: int = 0
-    asr_hotwords: bool = Field(False, description="Bias the recognizer towards participant names (off: it "
-                               "made tiny.en worse on the fixtures).")
+    asr_name_prompt: bool = Field(True, description="Give participant names to the recognizer as a prompt.")
     min_speakers: int = 1
     max_speakers: int = 8
     speaker_threshold: float = Field(0.35, description="Cosine distance that separates two speakers' voices.")

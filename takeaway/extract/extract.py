@@ -18,6 +18,7 @@ from string import Template
 from typing import Protocol
 
 from pydantic import BaseModel, Field, ValidationError
+from rapidfuzz import fuzz
 
 from takeaway.errors import ExtractionError
 from takeaway.extract import dates, grounding, owners
@@ -165,18 +166,34 @@ class Extractor:
     def complete(self, raw: RawMinutes, transcript: Transcript, usage: LLMUsage) -> Extraction:
         by_id = {s.id: s for s in transcript.segments}
         people = people_of(transcript)
+        for x in raw.decisions + raw.action_items:
+            x.lines = anchor(x.text if isinstance(x, RawDecision) else x.task, x.lines, by_id)
         for d in list(raw.decisions):
             # "I will ..." or "Ben, can you ..." is an action item, not a decision, whatever the model called it
             said = [by_id[i] for i in d.lines if i in by_id]
             if said and all(grounding.is_commitment(s.text) for s in said):
                 raw.decisions.remove(d)
                 raw.action_items.append(RawItem(task=d.text, lines=d.lines))
+        for item in raw.action_items:
+            cited = [by_id[i] for i in item.lines if i in by_id]
+            if len(cited) == 1 and grounding.resemblance(item.task, cited[0].text) < 40:
+                item.task, item.due = describe(cited[0].text), None  # the model's words belong elsewhere
+        raw.action_items = [part for item in sorted(raw.action_items, key=lambda x: min(x.lines, default=-1))
+                            for part in split_two(item)]
+        for item in list(raw.action_items):
+            # "we decided to ..." is a decision, whatever the model called it
+            said = [by_id[i] for i in item.lines if i in by_id]
+            if said and all(grounding.is_decision(s.text) for s in said):
+                raw.action_items.remove(item)
+                raw.decisions.append(RawDecision(text=item.task, lines=item.lines))
         item_lines = {i for item in raw.action_items for i in item.lines}
         decisions, cited = [], set()
         for d in raw.decisions:
             lines = [i for i in dict.fromkeys(d.lines) if i in by_id]
             if set(d.lines) <= item_lines or not lines or cited & set(lines):
                 continue
+            if max(grounding.resemblance(d.text, by_id[i].text) for i in lines) < 40:
+                continue  # not what the cited lines say
             cited.update(lines)
             evidence = [evidence_of(by_id[i]) for i in lines]
             if evidence:
@@ -185,7 +202,7 @@ class Extractor:
         rejected = 0
         for item in raw.action_items:
             segments = [by_id[i] for i in sorted(set(item.lines)) if i in by_id]
-            actionable = [s for s in segments if grounding.is_actionable(s.text)]
+            actionable = [s for s in segments if grounding.is_actionable(focus(item.task, s.text))]
             if segments and not actionable:
                 rejected += 1
                 continue
@@ -196,7 +213,8 @@ class Extractor:
                 if prior:
                     prior[1].extend(actionable)
                     continue
-            same = next((g for g in groups if {s.id for s in g[1]} & {s.id for s in actionable}), None)
+            same = next((g for g in groups if {s.id for s in g[1]} & {s.id for s in actionable}
+                         and similar(g[0].task, item.task)), None)
             if same:
                 same[1].extend(s for s in actionable if s not in same[1])
                 continue
@@ -206,11 +224,16 @@ class Extractor:
             # a dated commitment or request the model passed over is still an item
             if seg.id not in covered and is_dated_commitment(seg.text):
                 groups.append((RawItem(task=describe(seg.text), lines=[seg.id]), [seg]))
-        items = [self.item(i, raw_item, sorted(segs, key=lambda s: s.id), transcript, people)
-                 for i, (raw_item, segs) in enumerate(groups, 1)]
+        items = merge_repeats([self.item(raw_item, sorted(segs, key=lambda s: s.id), transcript, people)
+                               for raw_item, segs in groups])
+        seen: dict[str, int] = {}
+        for it in items:  # two items said in one turn share an anchor: number the second
+            seen[it.id] = seen.get(it.id, 0) + 1
+            if seen[it.id] > 1:
+                it.id = f"{it.id}-{seen[it.id]}"
         return Extraction(decisions=decisions, action_items=items, usage=usage, rejected=rejected)
 
-    def item(self, n: int, raw: RawItem, segments: list[Segment], transcript: Transcript,
+    def item(self, raw: RawItem, segments: list[Segment], transcript: Transcript,
              people: list[str]) -> ActionItem:
         flags: list[str] = []
         confidence = 1.0
@@ -229,7 +252,11 @@ class Extractor:
         if not owner:
             flags.append("owner unresolved")
             confidence -= 0.5
-        phrase = next((p for s in segments if (p := dates.find_due_phrase(s.text))), None)
+        words = " ".join(s.text for s in segments).lower()
+        said = [p for p in (dates.find_due_phrase(raw.task), dates.find_due_phrase(raw.due or ""))
+                if p and p.lower().split()[-1] in words]  # the model's date words, if really in the evidence
+        phrase = said[0] if said else next(
+            (p for s in segments if (p := dates.find_due_phrase(focus(raw.task, s.text)))), None)
         if raw.due and not phrase:
             flags.append(f"due date {raw.due!r} not found in the evidence")
             confidence -= 0.3
@@ -242,10 +269,65 @@ class Extractor:
         confidence = round(max(confidence, 0.0), 2)
         ready = owner is not None and bool(segments) and not flags and confidence >= self.review_confidence
         key = item_id(transcript.recording.meeting_id, segments, raw.task)
-        return ActionItem(id=key, description=raw.task.strip(), owner=owner, due_date=due, due_phrase=phrase,
+        return ActionItem(id=key, description=describe(raw.task), owner=owner, due_date=due, due_phrase=phrase,
                           evidence=[evidence_of(s) for s in segments], confidence=confidence,
                           status="ready" if ready else "needs_review", flags=flags, model=self.llm.model_id,
                           prompt_version=self.prompt_version)
+
+
+def anchor(text: str, lines: list[int], by_id: dict[int, Segment], reach: int = 2) -> list[int]:
+    """The lines an answer cites, moved to a neighbour when the model was off by a line or two:
+    when no cited line resembles the item's text but a nearby line clearly does."""
+    def score(i: int) -> float:
+        return grounding.resemblance(text, by_id[i].text) if i in by_id else 0.0
+
+    cited = max((score(i) for i in lines), default=0.0)
+    if cited >= 60 or not lines:
+        return lines
+    near = {j for i in lines for j in range(i - reach, i + reach + 1) if j in by_id}
+    best = max(near, key=score, default=None)
+    return [best] if best is not None and score(best) >= 60 and score(best) > cited + 15 else lines
+
+
+def split_two(item: RawItem) -> list[RawItem]:
+    """ "Draft the agenda today and send the invites by Friday": two tasks, two dates, one turn."""
+    parts = re.split(r",? and (?:then |also )?(?=[a-z])", item.task, maxsplit=1)
+    if len(parts) == 2 and all(dates.find_due_phrase(p) for p in parts):
+        return [RawItem(task=p.strip(), owner=item.owner, due=dates.find_due_phrase(p), lines=item.lines)
+                for p in parts]
+    return [item]
+
+
+def similar(a: str, b: str) -> bool:
+    return fuzz.token_set_ratio(a.lower(), b.lower()) >= 60
+
+
+def merge_repeats(items: list[ActionItem]) -> list[ActionItem]:
+    """One item confirmed twice ("so to confirm, you print the handouts on Monday") stays one item:
+    same owner, same due date and a similar task merge, keeping the first and all the evidence."""
+    kept: list[ActionItem] = []
+    for item in items:
+        twin = next((k for k in kept if k.due_date == item.due_date and similar(k.description, item.description)
+                     and (k.owner == item.owner or None in (k.owner, item.owner))), None)
+        if twin is None:
+            kept.append(item)
+            continue
+        # keep the better-resolved of the two, with the evidence of both
+        best, other = (twin, item) if twin.confidence >= item.confidence else (item, twin)
+        seen = {e.segment_id for e in best.evidence}
+        best.evidence = sorted(best.evidence + [e for e in other.evidence if e.segment_id not in seen],
+                               key=lambda e: e.segment_id)
+        kept[kept.index(twin)] = best
+    return kept
+
+
+def focus(task: str, text: str) -> str:
+    """The sentence of a turn that the task comes from (the whole turn when none stands out)."""
+    parts = [p for p in re.split(r"(?<=[.!?])\s+|,?\s+and\s+(?=[a-z])", text.strip()) if p]
+    if len(parts) < 2:
+        return text
+    best = max(parts, key=lambda p: grounding.resemblance(task, p))
+    return best if grounding.resemblance(task, best) >= 50 else text
 
 
 def is_dated_commitment(text: str) -> bool:

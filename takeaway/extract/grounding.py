@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from takeaway.extract.owners import REQUEST, SELF
+from takeaway.extract.owners import DELEGATE, REQUEST, SELF
 
 HEDGE = re.compile(r"\b(?:what if|maybe|perhaps|might|could we|should we|would it|if we have time|"
-                   r"if there is time|in theory|let's not)\b", re.I)
+                   r"if there is time|in theory|let's not|if you need|if needed|if it helps)\b|^\W*if\b", re.I)
 DONE = re.compile(r"\balready\b|\b(?:yesterday|last week)\b", re.I)
 REJECT = re.compile(r"^\W*(?:no|nope)\b|\bnot now\b", re.I)
 CONFIRM = re.compile(r"^\W*(?:sure|ok(?:ay)?|yes|yeah|yep|will do|we'll do|no problem|got it|sounds good|"
@@ -29,13 +29,24 @@ def is_actionable(text: str) -> bool:
 
 
 def sentence_is_actionable(text: str) -> bool:
-    if HEDGE.search(text) and not re.search(r"\bI will\b|\bI'll\b", text):
+    if len(re.findall(r"\w+", text)) < 3:  # "Tom, here." carries no task
+        return False
+    if HEDGE.search(text):
         return False
     if DONE.search(text) or REJECT.search(text):
         return False
     if text.rstrip().endswith("?") and not REQUEST.search(text):
         return False
     return True
+
+
+DECIDED = re.compile(r"\bwe(?:'ve| have)? (?:decided|agreed)\b|\blet's make it official\b|\bit(?:'s| is) decided\b",
+                     re.I)
+
+
+def is_decision(text: str) -> bool:
+    """A statement of what the group settled ("we decided to publish in December")."""
+    return bool(DECIDED.search(text)) and not SELF.search(text)
 
 
 def is_confirmation(text: str) -> bool:
@@ -47,6 +58,30 @@ def is_self_commitment(text: str) -> bool:
     return bool(SELF.search(text))
 
 
+NOT_PEOPLE = {"We", "They", "It", "That", "This", "He", "She", "Everyone", "Someone", "Nobody", "You", "Which", "What"}
+
+
+def is_delegation(text: str) -> bool:
+    """ "Priya will handle the contract": a named person is given the task."""
+    return any(m[1] not in NOT_PEOPLE for m in DELEGATE.finditer(text))
+
+
 def is_commitment(text: str) -> bool:
-    """An actionable turn in which someone commits ("I will ...") or is asked ("Ben, can you ...")."""
-    return is_actionable(text) and (is_self_commitment(text) or bool(REQUEST.search(text)))
+    """An actionable turn in which someone commits ("I will ..."), is asked ("Ben, can you ...") or is
+    given a task ("Priya will ...")."""
+    return is_actionable(text) and (is_self_commitment(text) or bool(REQUEST.search(text)) or is_delegation(text))
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z']+", text.lower()) if len(w) > 3 and w not in {"will", "that", "this", "with",
+            "from", "have", "could", "would", "should", "please", "about", "them", "they", "their", "your"}]
+
+
+def resemblance(task: str, text: str) -> float:
+    """How much of a task's wording (0..100) is in a sentence: the share of its content words found there."""
+    from rapidfuzz import fuzz
+
+    words, said = content_words(task), content_words(text)
+    if not words:
+        return 0.0
+    return 100.0 * sum(any(fuzz.ratio(w, x) >= 80 for x in said) for w in words) / len(words)

@@ -48,9 +48,8 @@ def transcribe_task(recording: Recording, audio: Audio, settings: Settings, timi
             marks.add(pct)
             logger.info("transcribed %d%% of %.0f s", pct, total)
 
-    hotwords = recording.participants if settings.asr_hotwords else None
-    transcriber = engines.transcriber_for(settings, hotwords=hotwords)
-    return pipeline.transcribe(recording, audio, transcriber, engines.diarizer_for(settings), progress, timings)
+    return pipeline.transcribe(recording, audio, engines.transcriber_for(settings), engines.diarizer_for(settings),
+                               progress, timings, settings.asr_name_prompt)
 
 
 @task(name="extract", cache_policy=NO_CACHE)

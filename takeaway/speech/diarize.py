@@ -29,6 +29,7 @@ class DiarizeOptions:
     max_speakers: int = 8
     threshold: float = 0.35
     window_rate: float = 4.0  # embedding windows per second
+    min_speech_s: float = 1.0  # a "speaker" heard for less than this is folded into the nearest voice
 
 
 def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
@@ -52,17 +53,18 @@ class EmbeddedDiarizer:
         self.options = options or DiarizeOptions()
         self.encoder = VoiceEncoder("cpu", verbose=False)
 
-    def __call__(self, audio: Audio) -> list[SpeakerTurn]:
+    def __call__(self, audio: Audio, expected: int | None = None) -> list[SpeakerTurn]:
+        """expected: how many people may speak (e.g. the participant list); fewer can be found."""
         if audio.channels == 2 and channels_are_speakers(audio.samples):
             return self.by_channel(audio.samples)
-        return self.by_voice(audio.mono)
+        return self.by_voice(audio.mono, expected)
 
     def by_channel(self, samples: np.ndarray) -> list[SpeakerTurn]:
         turns = [SpeakerTurn(start=s, end=e, speaker=label(ch))
                  for ch in range(samples.shape[0]) for s, e in speech_regions(samples[ch])]
         return sorted(turns, key=lambda t: t.start)
 
-    def by_voice(self, samples: np.ndarray) -> list[SpeakerTurn]:
+    def by_voice(self, samples: np.ndarray, expected: int | None = None) -> list[SpeakerTurn]:
         regions = speech_regions(samples)
         windows, embeddings = [], []
         for start, end in regions:
@@ -77,7 +79,7 @@ class EmbeddedDiarizer:
                     embeddings.append(emb)
         if not windows:
             return []
-        labels = cluster(np.array(embeddings), self.options)
+        labels = cluster(np.array(embeddings), self.options, expected)
         return timeline(regions, windows, labels)
 
 
@@ -90,8 +92,11 @@ def channels_are_speakers(samples: np.ndarray) -> bool:
     return bool(abs(corr) < 0.5)
 
 
-def cluster(embeddings: np.ndarray, options: DiarizeOptions) -> np.ndarray:
-    """Average-linkage clustering on cosine distance; the count follows the threshold within bounds."""
+def cluster(embeddings: np.ndarray, options: DiarizeOptions, expected: int | None = None) -> np.ndarray:
+    """Average-linkage clustering on cosine distance; the count follows the threshold within bounds.
+
+    Clusters heard too briefly are folded into the nearest voice: with `expected` speakers, the
+    smallest ones until no more than that remain; without, those under `min_speech_s`."""
     if len(embeddings) == 1:
         return np.zeros(1, dtype=int)
     tree = linkage(embeddings, method="average", metric="cosine")
@@ -100,9 +105,32 @@ def cluster(embeddings: np.ndarray, options: DiarizeOptions) -> np.ndarray:
     bounded = min(max(count, options.min_speakers), options.max_speakers, len(embeddings))
     if bounded != count:
         labels = fcluster(tree, t=bounded, criterion="maxclust")
+    if expected:
+        labels = fold_small(embeddings, labels, 0, max(options.min_speakers, 1), expected)
+    else:
+        labels = fold_small(embeddings, labels, int(options.min_speech_s * options.window_rate), options.min_speakers)
     # number speakers in order of first appearance
     order = {c: i for i, c in enumerate(dict.fromkeys(labels))}
     return np.array([order[c] for c in labels])
+
+
+def fold_small(embeddings: np.ndarray, labels: np.ndarray, min_windows: int, min_speakers: int,
+               max_speakers: int | None = None) -> np.ndarray:
+    """Fold the smallest cluster into the nearest other one while it has fewer than `min_windows`
+    windows or there are more than `max_speakers` clusters (never below `min_speakers`)."""
+    normed = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    labels = labels.copy()
+    while True:
+        ids, counts = np.unique(labels, return_counts=True)
+        if len(ids) <= max(min_speakers, 1):
+            return labels
+        smallest = ids[counts.argmin()]
+        if counts.min() >= min_windows and (max_speakers is None or len(ids) <= max_speakers):
+            return labels
+        others = ids[ids != smallest]
+        centroids = np.array([normed[labels == c].mean(axis=0) for c in others])
+        members = labels == smallest
+        labels[members] = others[(normed[members] @ centroids.T).argmax(axis=1)]
 
 
 def timeline(regions, windows, labels) -> list[SpeakerTurn]:

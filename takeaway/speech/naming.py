@@ -18,12 +18,18 @@ INTRO = [re.compile(p) for p in (
     r"\b(?:[Tt]his is|[Mm]y name is|I am|I'm|[Ii]t's)\s+([A-Z][a-z]+)\b",
     r"(?:^|[.,!?]\s*)([A-Z][a-z]+)\s+here\b",
 )]
+# with a participant list, ASR-mangled introductions still count when a word sounds like a participant
+# ("Mrs. Brace" for "this is Grace", "Jim's here" for "James here")
+LOOSE_INTRO = [re.compile(p, re.I) for p in (
+    r"\b(?:this is|my name is|i am|i'm|it's|mrs?\.?|ms\.?)\s+(\w+)",
+    r"(?:^|[.,!?]\s*)(\w+)(?:'s)?,?\s+here\b",
+)]
 GREETING = re.compile(r"^\W*(?:[Hh]i|[Hh]ello|[Hh]ey|[Tt]hanks|[Tt]hank you),?\s+([A-Z][a-z]+)\b")
 NOT_NAMES = {"No", "Yes", "Yeah", "Well", "Hi", "Hello", "Thanks", "Great", "Sorry", "Here", "Just", "Glad", "Happy", "Good", "Fine", "Not", "Afraid", "Going", "Sure", "Okay",
              "Covering", "The", "Calling", "Back", "Ready", "Done", "All", "Also"}
 
 
-def candidates(segments: list[Segment]) -> dict[str, dict[str, float]]:
+def candidates(segments: list[Segment], loose: bool = False) -> dict[str, dict[str, float]]:
     """Votes {label: {name: weight}} from introductions and from being addressed."""
     votes: dict[str, dict[str, float]] = {}
 
@@ -36,6 +42,9 @@ def candidates(segments: list[Segment]) -> dict[str, dict[str, float]]:
         for pattern in INTRO:
             for m in pattern.finditer(seg.text):
                 vote(seg.speaker, m[1], 3.0)
+        for pattern in LOOSE_INTRO if loose else ():
+            for m in pattern.finditer(seg.text):
+                vote(seg.speaker, m[1].capitalize(), 2.0)
         addressed = ADDRESS_START.search(seg.text) if REQUEST.search(seg.text) or "?" in seg.text else None
         if addressed and i + 1 < len(segments):
             m = addressed
@@ -51,7 +60,7 @@ def name_speakers(segments: list[Segment], participants: list[str]) -> list[Spea
     labels = list(dict.fromkeys(s.speaker for s in segments if s.speaker))
     named: dict[str, str] = {}
     scored = []
-    for label, names in candidates(segments).items():
+    for label, names in candidates(segments, loose=bool(participants)).items():
         for name, weight in names.items():
             person = match_name(name, participants) if participants else name
             if person:

@@ -54,7 +54,6 @@ class TranscribeOptions:
     compute_type: `auto` = float16 on CUDA, int8 on CPU.
     beam_size: beam width (5: batched beam 1 drops speech).
     batch_size: >1 uses BatchedInferencePipeline (on CUDA by default).
-    hotwords: names and terms to bias the decoder towards (e.g. participants).
     """
 
     model: str = EMBEDDED_MODEL
@@ -63,7 +62,6 @@ class TranscribeOptions:
     beam_size: int = 5
     batch_size: int = 8
     threads: int = 0
-    hotwords: list[str] | None = None
 
 
 class Transcriber:
@@ -85,12 +83,16 @@ class Transcriber:
         self.model_id = options.model
         self.batched = BatchedInferencePipeline(self.model) if self.device == "cuda" and options.batch_size > 1 else None
 
-    def __call__(self, samples: np.ndarray, progress: Progress | None = None) -> tuple[list[Segment], str]:
-        """Transcribe 16 kHz mono float32 samples; returns (segments, language)."""
+    def __call__(self, samples: np.ndarray, progress: Progress | None = None,
+                 names: list[str] | None = None) -> tuple[list[Segment], str]:
+        """Transcribe 16 kHz mono float32 samples; returns (segments, language).
+
+        names: participants, given to the decoder as a prompt so that it spells them right.
+        """
         total = len(samples) / SAMPLE_RATE
         kwargs = dict(beam_size=self.options.beam_size, vad_filter=True, word_timestamps=True,
                       condition_on_previous_text=False, language=None if self.multilingual else "en",
-                      hotwords=" ".join(self.options.hotwords) if self.options.hotwords else None)
+                      initial_prompt=f"Meeting with {', '.join(names)}." if names else None)
         if self.batched is not None:
             pieces, info = self.batched.transcribe(samples, batch_size=self.options.batch_size, **kwargs)
         else:
