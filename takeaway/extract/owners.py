@@ -28,9 +28,25 @@ def match_name(candidate: str | None, people: list[str], cutoff: float = 75) -> 
     for person in people:
         if candidate.lower() in (person.lower(), person.split()[0].lower()):
             return person
-    firsts = {p.split()[0]: p for p in people}
-    hit = process.extractOne(candidate, list(firsts), scorer=fuzz.ratio, score_cutoff=cutoff)
+    firsts = {p.split()[0].lower(): p for p in people}
+    hit = process.extractOne(candidate.lower(), list(firsts), scorer=sounds_like, score_cutoff=cutoff)
     return firsts[hit[0]] if hit else None
+
+
+def skeleton(word: str) -> str:
+    """First letter and the consonants after it, repeats folded: 'james' -> 'jms', 'jim' -> 'jm'."""
+    out = word[:1]
+    for ch in word[1:]:
+        if ch not in "aeiouyhw" and ch != out[-1]:
+            out += ch
+    return out
+
+
+def sounds_like(a: str, b: str, **_) -> float:
+    """Spelling or sound similarity (0..100) of two names as heard: 'Brace'~'Grace', 'Jim'~'James'."""
+    if len(a) < 3 or len(b) < 3:
+        return fuzz.ratio(a, b)
+    return max(fuzz.ratio(a, b), fuzz.ratio(skeleton(a), skeleton(b)))
 
 
 def owner_from_text(text: str, speaker: str | None, people: list[str]) -> tuple[str | None, str]:

@@ -1,0 +1,109 @@
+"""The code around the model: re-anchoring, splitting, merging, conversions (with scripted answers).
+
+These pin the post-processing with answers written by hand; tests/test_pipeline_e2e.py and
+tests/test_openai_backend.py run the real model.
+"""
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from takeaway.extract.extract import Extractor, RawItem, anchor, split_two
+from takeaway.extract.llm import Completion
+from takeaway.speech.diarize import fold_small
+from takeaway.speech.naming import name_speakers
+from takeaway.speech.types import Recording, Segment, Speaker, Transcript
+
+LINES = [("S0", "Hi Mark, Lena here. Let's plan the workshop."),
+         ("S1", "Mark here, sounds good."),
+         ("S0", "I will draft the agenda today and send the invites by Friday."),
+         ("S1", "I will order the catering next Tuesday."),
+         ("S0", "Mark, can you print the handouts on Monday?"),
+         ("S1", "Sure, I will do that."),
+         ("S0", "Great. So to confirm, you print the handouts on Monday."),
+         ("S1", "If the room is free, I will book it tomorrow."),
+         ("S0", "We decided to hold it in the big hall.")]
+
+
+def transcript() -> Transcript:
+    rec = Recording(path=Path("w.flac"), meeting_id="w", title="Workshop",
+                    start=datetime.fromisoformat("2026-11-25T11:00:00+00:00"), participants=["Lena", "Mark"])
+    segs = [Segment(id=i, start=i * 3.0, end=i * 3.0 + 2.5, speaker=s, text=t) for i, (s, t) in enumerate(LINES)]
+    return Transcript(recording=rec, duration_s=30, language="en", segments=segs,
+                      speakers=[Speaker(label="S0", name="Lena"), Speaker(label="S1", name="Mark")])
+
+
+class Scripted:
+    """An LLM stand-in that returns a fixed answer (to test the code around the model)."""
+
+    model_id = "scripted"
+    context = 8192
+
+    def __init__(self, answer: dict):
+        self.answer = json.dumps(answer)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def complete(self, messages, schema, max_tokens=1024):
+        return Completion(text=self.answer, prompt_tokens=10, completion_tokens=5, model=self.model_id)
+
+
+def test_a_small_models_mistakes_are_mended_by_code():
+    answer = {"decisions": [{"text": "Order the catering next Tuesday", "lines": [3]}],
+              "action_items": [
+                  {"task": "Draft the agenda today and send the invites by Friday", "lines": [2]},
+                  {"task": "Print the handouts", "lines": [5]},          # off by one: the request is line 4
+                  {"task": "Print the handouts on Monday", "lines": [6]},  # the same item confirmed again
+                  {"task": "Book the room", "lines": [7]},               # conditional: not an item
+                  {"task": "Hold it in the big hall", "lines": [8]}]}    # a decision, not an item
+    result = Extractor(Scripted(answer))(transcript())
+    got = sorted((i.description, i.owner, str(i.due_date)) for i in result.action_items)
+    assert got == [("Draft the agenda today", "Lena", "2026-11-25"), ("Order the catering next Tuesday", "Mark",
+                                                                       "2026-12-01"),
+                   ("Print the handouts", "Mark", "2026-11-30"), ("Send the invites by Friday", "Lena", "2026-11-27")]
+    handouts = next(i for i in result.action_items if i.description == "Print the handouts")
+    assert [e.segment_id for e in handouts.evidence] == [4, 6]
+    assert len({i.id for i in result.action_items}) == 4
+    assert [d.text for d in result.decisions] == ["Hold it in the big hall"]
+
+
+def test_answers_citing_lines_outside_the_transcript_fail_validation():
+    import pytest
+
+    from takeaway.errors import ExtractionError
+
+    with pytest.raises(ExtractionError, match="not in the transcript"):
+        Extractor(Scripted({"decisions": [], "action_items": [{"task": "x", "lines": [99]}]}))(transcript())
+
+
+def test_anchor_and_split():
+    by_id = {s.id: s for s in transcript().segments}
+    assert anchor("Print the handouts on Monday", [5], by_id) == [4]
+    assert anchor("Sure", [5], by_id) == [5]
+    parts = split_two(RawItem(task="Draft the agenda today and send the invites by Friday", lines=[2]))
+    assert [p.task for p in parts] == ["Draft the agenda today", "send the invites by Friday"]
+    assert split_two(RawItem(task="Draft and send the agenda by Friday", lines=[2]))[0].task.startswith("Draft and")
+
+
+def test_brief_clusters_fold_into_the_nearest_voice():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=256), rng.normal(size=256)
+    emb = np.array([a + rng.normal(scale=0.1, size=256) for _ in range(20)] +
+                   [b + rng.normal(scale=0.1, size=256) for _ in range(20)] + [a + rng.normal(scale=0.5, size=256)])
+    labels = np.array([0] * 20 + [1] * 20 + [2])
+    assert list(np.unique(fold_small(emb, labels, 4, 1))) == [0, 1]
+    assert fold_small(emb, labels, 4, 1)[-1] == 0
+    assert list(np.unique(fold_small(emb, labels, 0, 1, max_speakers=3))) == [0, 1, 2]
+    assert len(np.unique(fold_small(emb, labels, 0, 1, max_speakers=1))) == 1
+
+
+def test_mangled_introductions_still_name_participants():
+    segs = [Segment(id=0, start=0, end=2, speaker="A", text="Mrs. Brace, the draft came back."),
+            Segment(id=1, start=2, end=4, speaker="B", text="Jim's here, I am covering support."),
+            Segment(id=2, start=4, end=6, speaker="C", text="Okay, sounds good.")]
+    names = {s.label: s.name for s in name_speakers(segs, ["Grace", "James", "Helen"])}
+    assert names == {"A": "Grace", "B": "James", "C": "Helen"}
+    assert {s.name for s in name_speakers(segs, [])} == {None}
