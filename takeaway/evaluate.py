@@ -74,7 +74,7 @@ def score_case(case: Path, settings: Settings) -> dict:
                                      name_prompt=settings.asr_name_prompt)
     extraction = pipeline.extract(transcript, engines.extractor_for(settings) if transcript.segments else None)
     wall = time.perf_counter() - began
-    ref_text = " ".join(t["text"] for t in gold["turns"])
+    ref_text = gold.get("reference_text") or " ".join(t["text"] for t in gold["turns"])
     hyp_text = " ".join(s.text for s in transcript.segments)
     items, gold_items = extraction.action_items, gold["action_items"]
     pairs = match(items, gold_items, gold["turns"])

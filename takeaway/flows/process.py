@@ -22,7 +22,7 @@ from takeaway.connectors.local import LocalTracker
 from takeaway.extract.extract import Extraction
 from takeaway.extract.schemas import Minutes
 from takeaway.settings import Settings
-from takeaway.speech.audio import Audio, decode
+from takeaway.speech.audio import decode
 from takeaway.speech.transcribe import Progress
 from takeaway.speech.types import Recording, Transcript
 
@@ -30,13 +30,9 @@ from takeaway.speech.types import Recording, Transcript
 progress_hook: Progress | None = None
 
 
-@task(name="decode", cache_policy=NO_CACHE)
-def decode_task(recording: Recording) -> Audio:
-    return decode(recording.path)
-
-
-@task(name="transcribe", cache_policy=NO_CACHE)
-def transcribe_task(recording: Recording, audio: Audio, settings: Settings, timings: dict) -> Transcript:
+@task(name="speech", cache_policy=NO_CACHE)
+def speech_task(recording: Recording, settings: Settings, timings: dict) -> Transcript:
+    """Decode, transcribe, diarize, attribute and name; the decoded audio is freed when it returns."""
     logger = get_run_logger()
     marks = set()
 
@@ -48,6 +44,9 @@ def transcribe_task(recording: Recording, audio: Audio, settings: Settings, timi
             marks.add(pct)
             logger.info("transcribed %d%% of %.0f s", pct, total)
 
+    t0 = time.perf_counter()
+    audio = decode(recording.path)
+    timings["decode"] = {"wall_s": round(time.perf_counter() - t0, 3)}
     return pipeline.transcribe(recording, audio, engines.transcriber_for(settings), engines.diarizer_for(settings),
                                progress, timings, settings.asr_name_prompt)
 
@@ -82,10 +81,7 @@ def process_recording(path: str, title: str | None = None, start: str | None = N
     began = time.perf_counter()
     recording = pipeline.make_recording(path, title, datetime.fromisoformat(start) if start else None, participants)
     timings: dict = {}
-    t0 = time.perf_counter()
-    audio = decode_task(recording)
-    timings["decode"] = {"wall_s": round(time.perf_counter() - t0, 3)}
-    transcript = transcribe_task(recording, audio, settings, timings)
+    transcript = speech_task(recording, settings, timings)
     t0 = time.perf_counter()
     extraction = extract_task(transcript, settings)
     timings["extract"] = {"wall_s": round(time.perf_counter() - t0, 3),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import av
@@ -29,9 +30,9 @@ class Audio:
     def duration_s(self) -> float:
         return self.samples.shape[1] / SAMPLE_RATE
 
-    @property
+    @cached_property
     def mono(self) -> np.ndarray:
-        return self.samples.mean(axis=0).astype(np.float32)
+        return self.samples[0] if self.channels == 1 else self.samples.mean(axis=0).astype(np.float32)
 
 
 @contextmanager
@@ -69,7 +70,8 @@ def decode(path: str | Path, max_channels: int = 2) -> Audio:
         source_rate = stream.codec_context.sample_rate or SAMPLE_RATE
     if not chunks:
         raise AudioError(f"{path}: the audio track holds no samples")
-    samples = np.concatenate(chunks, axis=1).astype(np.float32)
+    samples = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
+    del chunks
     if samples.shape[1] < SAMPLE_RATE // 10:
         raise AudioError(f"{path}: the audio is shorter than 0.1 s")
     return Audio(samples=samples, source_rate=source_rate)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,28 @@ def pick_device(device: str) -> str:
     return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
 
 
+def windows(samples: np.ndarray, window_s: float, search_s: float = 20.0) -> list[tuple[int, int]]:
+    """Sample ranges of about `window_s` each, cut at the quietest 0.5 s near each boundary."""
+    size, n = int(window_s * SAMPLE_RATE), len(samples)
+    cuts, start = [], 0
+    frame = SAMPLE_RATE // 2
+    while n - start > size + search_s * SAMPLE_RATE:
+        lo = start + size - int(search_s * SAMPLE_RATE)
+        span = samples[lo: lo + 2 * int(search_s * SAMPLE_RATE)]
+        power = np.concatenate([[0.0], np.cumsum(span.astype(np.float64) ** 2)])
+        energy = (power[frame:] - power[:-frame])[::160]
+        cut = lo + int(energy.argmin()) * 160 + frame // 2
+        cuts.append((start, cut))
+        start = cut
+    return cuts + [(start, n)]
+
+
+def compute_type_for(device: str, requested: str = "auto") -> str:
+    if requested != "auto":
+        return requested
+    return "float16" if device == "cuda" else "int8"
+
+
 @dataclass
 class TranscribeOptions:
     """How to transcribe.
@@ -53,7 +76,8 @@ class TranscribeOptions:
     device: `auto` picks CUDA when a GPU is visible.
     compute_type: `auto` = float16 on CUDA, int8 on CPU.
     beam_size: beam width (5: batched beam 1 drops speech).
-    batch_size: >1 uses BatchedInferencePipeline (on CUDA by default).
+    batch_size: batch size of BatchedInferencePipeline.
+    batched: use BatchedInferencePipeline; None = on CUDA only.
     """
 
     model: str = EMBEDDED_MODEL
@@ -62,6 +86,8 @@ class TranscribeOptions:
     beam_size: int = 5
     batch_size: int = 8
     threads: int = 0
+    batched: bool | None = None
+    window_s: float = 600.0  # long audio is transcribed in windows of about this length (bounded memory)
 
 
 class Transcriber:
@@ -72,16 +98,15 @@ class Transcriber:
 
         self.options = options = options or TranscribeOptions()
         self.device = pick_device(options.device)
-        compute = options.compute_type
-        if compute == "auto":
-            compute = "float16" if self.device == "cuda" else "int8"
+        compute = compute_type_for(self.device, options.compute_type)
         try:
             self.model = WhisperModel(resolve_model(options.model), device=self.device, compute_type=compute,
                                       cpu_threads=options.threads)
         except (OSError, RuntimeError, ValueError) as exc:
             raise ModelMissingError(f"cannot load ASR model {options.model!r}: {exc}") from None
         self.model_id = options.model
-        self.batched = BatchedInferencePipeline(self.model) if self.device == "cuda" and options.batch_size > 1 else None
+        batched = options.batched if options.batched is not None else self.device == "cuda"
+        self.batched = BatchedInferencePipeline(self.model) if batched and options.batch_size > 1 else None
 
     def __call__(self, samples: np.ndarray, progress: Progress | None = None,
                  names: list[str] | None = None) -> tuple[list[Segment], str]:
@@ -89,6 +114,27 @@ class Transcriber:
 
         names: participants, given to the decoder as a prompt so that it spells them right.
         """
+        total = len(samples) / SAMPLE_RATE
+        segments: list[Segment] = []
+        language = "en"
+        for start, end in windows(samples, self.options.window_s):
+            offset = start / SAMPLE_RATE
+
+            def shifted(done: float, _total: float, offset: float = offset) -> None:
+                if progress:
+                    progress(min(offset + done, total), total)
+
+            piece, language = self.transcribe_window(samples[start:end], shifted, names)
+            for seg in piece:
+                words = [w.model_copy(update={"start": w.start + offset, "end": w.end + offset}) for w in seg.words]
+                segments.append(seg.model_copy(update={"id": len(segments), "start": seg.start + offset,
+                                                       "end": seg.end + offset, "words": words}))
+        if progress:
+            progress(total, total)
+        return segments, language
+
+    def transcribe_window(self, samples: np.ndarray, progress: Progress | None,
+                          names: list[str] | None) -> tuple[list[Segment], str]:
         total = len(samples) / SAMPLE_RATE
         kwargs = dict(beam_size=self.options.beam_size, vad_filter=True, word_timestamps=True,
                       condition_on_previous_text=False, language=None if self.multilingual else "en",
@@ -101,19 +147,31 @@ class Transcriber:
         for piece in pieces:
             if progress:
                 progress(min(piece.end, total), total)
-            if is_hallucination(piece):
+            if is_hallucination(piece) or is_loop(piece.text, segments):
                 continue
             words = [Word(start=w.start, end=w.end, word=w.word, probability=w.probability)
                      for w in piece.words or []]
-            segments.append(Segment(id=len(segments), start=piece.start, end=piece.end, text=piece.text.strip(),
-                                    words=words))
-        if progress:
-            progress(total, total)
+            segments.append(Segment(id=len(segments), start=piece.start, end=piece.end,
+                                    text=cut_loops(piece.text.strip()), words=words))
         return segments, info.language
 
     @property
     def multilingual(self) -> bool:
         return bool(self.model.model.is_multilingual)
+
+
+LOOP = re.compile(r"(\b.{4,60}?\b)(?:[\s,.!?-]+\1\b){2,}", re.I)
+
+
+def cut_loops(text: str) -> str:
+    """'thank you. thank you. thank you.' -> 'thank you.': a phrase said three times or more in a row."""
+    return LOOP.sub(r"\1", text)
+
+
+def is_loop(text: str, before: list[Segment]) -> bool:
+    """The same segment text a third time in a row: the decoder is looping, not someone speaking."""
+    text = text.strip().lower()
+    return len(before) >= 2 and all(s.text.lower() == text for s in before[-2:])
 
 
 def is_hallucination(piece) -> bool:
