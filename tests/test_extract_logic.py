@@ -107,3 +107,15 @@ def test_mangled_introductions_still_name_participants():
     names = {s.label: s.name for s in name_speakers(segs, ["Grace", "James", "Helen"])}
     assert names == {"A": "Grace", "B": "James", "C": "Helen"}
     assert {s.name for s in name_speakers(segs, [])} == {None}
+
+
+def test_cost_estimate_and_tags_reach_the_minutes():
+    from takeaway import pipeline
+    from takeaway.extract.extract import Extraction
+    from takeaway.extract.schemas import LLMUsage
+
+    usage = LLMUsage(model="m", prompt_version="v", prompt_tokens=2000, completion_tokens=500, calls=1)
+    minutes = pipeline.minutes_of(transcript(), Extraction([], [], usage), {"transcribe": {"wall_s": 3.0}},
+                                  {"team": "mobile"}, price_in_per_1k=0.5, price_out_per_1k=2.0)
+    assert minutes.usage.llm.cost == 2.0 and minutes.usage.tags == {"team": "mobile"}
+    assert minutes.usage.rtf == 0.1
