@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     asr_name_prompt: bool = Field(True, description="Give participant names to the recognizer as a prompt.")
     min_speakers: int = 1
     max_speakers: int = 8
-    speaker_threshold: float = Field(0.35, description="Cosine distance that separates two speakers' voices.")
+    speaker_threshold: float = Field(0.3, description="Cosine distance that separates two speakers' voices.")
 
     # extraction
     llm_backend: Literal["llama_cpp", "openai"] = "llama_cpp"

@@ -27,7 +27,7 @@ class DiarizeOptions:
 
     min_speakers: int = 1
     max_speakers: int = 8
-    threshold: float = 0.35
+    threshold: float = 0.3
     window_rate: float = 4.0  # embedding windows per second
     min_speech_s: float = 1.0  # a "speaker" heard for less than this is folded into the nearest voice
 
