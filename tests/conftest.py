@@ -35,3 +35,16 @@ def home(tmp_path, monkeypatch):
     """A fresh ledger for one test."""
     monkeypatch.setenv("TAKEAWAY_HOME", str(tmp_path))
     return tmp_path
+
+
+def typed_transcript(lines: list[tuple[str, str]], names: dict[str, str], start: str, title: str = "Typed"):
+    """A named transcript from typed (label, text) lines, 3 s apart: extraction tests without audio."""
+    from datetime import datetime
+
+    from takeaway.speech.types import Recording, Segment, Speaker, Transcript
+
+    rec = Recording(path=Path("typed.txt"), meeting_id="typed", title=title, start=datetime.fromisoformat(start),
+                    participants=list(names.values()))
+    segs = [Segment(id=i, start=i * 3.0, end=i * 3.0 + 2.5, speaker=s, text=t) for i, (s, t) in enumerate(lines)]
+    return Transcript(recording=rec, duration_s=len(lines) * 3.0, language="en", segments=segs,
+                      speakers=[Speaker(label=label, name=name) for label, name in names.items()])

@@ -5,16 +5,16 @@ tests/test_openai_backend.py run the real model.
 """
 
 import json
-from datetime import datetime
-from pathlib import Path
 
 import numpy as np
+
+from conftest import typed_transcript
 
 from takeaway.extract.extract import Extractor, RawItem, anchor, split_two
 from takeaway.extract.llm import Completion
 from takeaway.speech.diarize import fold_small
 from takeaway.speech.naming import name_speakers
-from takeaway.speech.types import Recording, Segment, Speaker, Transcript
+from takeaway.speech.types import Segment
 
 LINES = [("S0", "Hi Mark, Lena here. Let's plan the workshop."),
          ("S1", "Mark here, sounds good."),
@@ -27,12 +27,8 @@ LINES = [("S0", "Hi Mark, Lena here. Let's plan the workshop."),
          ("S0", "We decided to hold it in the big hall.")]
 
 
-def transcript() -> Transcript:
-    rec = Recording(path=Path("w.flac"), meeting_id="w", title="Workshop",
-                    start=datetime.fromisoformat("2026-11-25T11:00:00+00:00"), participants=["Lena", "Mark"])
-    segs = [Segment(id=i, start=i * 3.0, end=i * 3.0 + 2.5, speaker=s, text=t) for i, (s, t) in enumerate(LINES)]
-    return Transcript(recording=rec, duration_s=30, language="en", segments=segs,
-                      speakers=[Speaker(label="S0", name="Lena"), Speaker(label="S1", name="Mark")])
+def transcript():
+    return typed_transcript(LINES, {"S0": "Lena", "S1": "Mark"}, "2026-11-25T11:00:00+00:00", "Workshop")
 
 
 class Scripted:
@@ -118,4 +114,4 @@ def test_cost_estimate_and_tags_reach_the_minutes():
     minutes = pipeline.minutes_of(transcript(), Extraction([], [], usage), {"transcribe": {"wall_s": 3.0}},
                                   {"team": "mobile"}, price_in_per_1k=0.5, price_out_per_1k=2.0)
     assert minutes.usage.llm.cost == 2.0 and minutes.usage.tags == {"team": "mobile"}
-    assert minutes.usage.rtf == 0.1
+    assert minutes.usage.rtf == round(3.0 / 27, 4)

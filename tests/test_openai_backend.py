@@ -4,19 +4,16 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime
-from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, typed_transcript
 from takeaway.engines import llm_for
 from takeaway.errors import ExtractionError
 from takeaway.extract.extract import Extractor
 from takeaway.extract.llm import OpenAIBackend
 from takeaway.settings import Settings
-from takeaway.speech.types import Recording, Segment, Speaker, Transcript
 
 pytestmark = pytest.mark.slow
 
@@ -28,12 +25,8 @@ LINES = [("S0", "Hi all, Nora here. Quick sync on the website."),
          ("S1", "Not now. I will email the agency tomorrow about the logo.")]
 
 
-def transcript() -> Transcript:
-    rec = Recording(path=Path("typed.txt"), meeting_id="typed", title="Website sync",
-                    start=datetime.fromisoformat("2026-11-12T10:00:00+00:00"), participants=["Nora", "Ben"])
-    segs = [Segment(id=i, start=i * 4.0, end=i * 4.0 + 3.5, speaker=s, text=t) for i, (s, t) in enumerate(LINES)]
-    return Transcript(recording=rec, duration_s=24.0, language="en", segments=segs,
-                      speakers=[Speaker(label="S0", name="Nora"), Speaker(label="S1", name="Ben")])
+def transcript():
+    return typed_transcript(LINES, {"S0": "Nora", "S1": "Ben"}, "2026-11-12T10:00:00+00:00", "Website sync")
 
 
 def free_port() -> int:
