@@ -8,14 +8,51 @@ working directory, then the defaults below, which run anywhere on CPU without ne
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
+class JiraSettings(BaseModel):
+    url: str | None = Field(None, description="e.g. https://acme.atlassian.net (Cloud) or your Data Center URL.")
+    cloud: bool = Field(True, description="Cloud: REST v3, ADF descriptions, assignee by accountId. "
+                        "False: Data Center REST v2, assignee by user name.")
+    email: str | None = Field(None, description="Cloud: the account's email (basic auth with `token`).")
+    token: str | None = Field(None, description="Cloud: API token. Data Center: personal access token.")
+    project: str = "OPS"
+    issue_type: str = "Task"
+    labels: list[str] = ["takeaway"]
+    custom_fields: dict[str, Any] = Field({}, description="Extra fields sent on create, e.g. "
+                                          "{customfield_10010 = 'value'}.")
+
+
+class AsanaSettings(BaseModel):
+    url: str = "https://app.asana.com/api/1.0"
+    token: str | None = Field(None, description="Personal access token.")
+    workspace: str | None = Field(None, description="Workspace gid.")
+    project: str | None = Field(None, description="Project gid the tasks go to.")
+    due_time: str | None = Field(None, description="e.g. '17:00': send `due_at` at that time in the "
+                                 "meeting's zone instead of a `due_on` date.")
+
+
+class ServiceNowSettings(BaseModel):
+    url: str | None = Field(None, description="Instance URL, e.g. https://acme.service-now.com.")
+    user: str | None = None
+    password: str | None = None
+    table: Literal["sc_task", "task", "incident"] = "sc_task"
+
+
+class SlackSettings(BaseModel):
+    url: str = Field("https://slack.com/api/", description="API base URL.")
+    token: str | None = Field(None, description="Bot token (xoxb-...).")
+    lead_channel: str | None = Field(None, description="Channel for the per-meeting digest, reviews and "
+                                     "escalations, e.g. #launch-leads.")
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TAKEAWAY_", toml_file="takeaway.toml", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TAKEAWAY_", toml_file="takeaway.toml", extra="ignore",
+                                      env_nested_delimiter="__")
 
     home: Path = Field(Path(".takeaway"), description="Folder for the ledger, Prefect's state and assembled models.")
     models_dir: Path = Field(Path(".takeaway/models"), description="Where the embedded GGUF is assembled.")
@@ -56,6 +93,29 @@ class Settings(BaseSettings):
     reminder_hour: int = 9
     reminder_days_before: int = Field(1, description="Working days before the due date for the first reminder.")
 
+    # connectors
+    tracker: Literal["local", "jira", "asana", "servicenow"] = "local"
+    notify: Literal["console", "slack"] = "console"
+    people_file: Path | None = Field(None, description="People directory (YAML or CSV): names, aliases, "
+                                     "emails, per-system ids, the team lead.")
+    approval: Literal["needs_review", "all", "none"] = Field(
+        "needs_review", description="Which items wait for a reviewer before they are filed.")
+    review_wait_s: int = Field(3600, description="How long the flow waits for the review form.")
+    minutes_url: str | None = Field(None, description="Base URL where minutes are published; tickets link "
+                                    "to <minutes_url>/<meeting id>.")
+    jira: JiraSettings = JiraSettings()
+    asana: AsanaSettings = AsanaSettings()
+    servicenow: ServiceNowSettings = ServiceNowSettings()
+    slack: SlackSettings = SlackSettings()
+    teams: dict[str, dict[str, Any]] = Field({}, description="Per-team overrides, e.g. [teams.support] "
+                                             "tracker = 'servicenow'.")
+
+    def for_team(self, team: str | None) -> Settings:
+        """These settings with the team's overrides applied (nested tables merge)."""
+        if not team or team not in self.teams:
+            return self
+        return type(self)(**merge(self.model_dump(), self.teams[team]))
+
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings, env_settings,
                                    dotenv_settings, file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
@@ -64,3 +124,10 @@ class Settings(BaseSettings):
     @property
     def ledger_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'ledger.db').resolve()}"
+
+
+def merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out

@@ -48,3 +48,38 @@ def typed_transcript(lines: list[tuple[str, str]], names: dict[str, str], start:
     segs = [Segment(id=i, start=i * 3.0, end=i * 3.0 + 2.5, speaker=s, text=t) for i, (s, t) in enumerate(lines)]
     return Transcript(recording=rec, duration_s=len(lines) * 3.0, language="en", segments=segs,
                       speakers=[Speaker(label=label, name=name) for label, name in names.items()])
+
+
+class SandboxClient:
+    """The running sandbox (takeaway/sandbox): its base URL, faults and each vendor's state."""
+
+    def __init__(self, url: str):
+        import httpx
+
+        self.url, self.http = url, httpx.Client(base_url=url, timeout=10)
+
+    def fault(self, **fault) -> None:
+        self.http.post("/_sandbox/faults", json=fault).raise_for_status()
+
+    def state(self, vendor: str) -> dict:
+        return self.http.get(f"/_sandbox/{vendor}").raise_for_status().json()
+
+    def reset(self) -> None:
+        self.http.post("/_sandbox/reset").raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    from takeaway.people import Directory
+    from takeaway.sandbox.app import running
+
+    with running(Directory.load(FIXTURES / "people.yaml").people) as url:
+        yield SandboxClient(url)
+
+
+@pytest.fixture()
+def sandbox(sandbox_server):
+    """The sandbox with no data but its users and no faults."""
+    sandbox_server.reset()
+    yield sandbox_server
+    sandbox_server.reset()
