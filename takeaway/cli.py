@@ -44,11 +44,25 @@ def process(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for minutes.json and minutes.md.")] = Path("out"),
     team: Annotated[Optional[str], typer.Option(help="Run tag for KPI roll-ups.")] = None,
     use_case: Annotated[Optional[str], typer.Option(help="Run tag for KPI roll-ups (e.g. standup, support).")] = None,
+    tracker: Annotated[Optional[str], typer.Option(help="local, jira, asana or servicenow (default: settings).")] = None,
+    notify: Annotated[Optional[str], typer.Option(help="console or slack (default: settings).")] = None,
+    people: Annotated[Optional[Path], typer.Option(help="People directory, YAML or CSV (default: settings).")] = None,
+    wait_review: Annotated[Optional[int], typer.Option(help="Seconds to wait for the review form in the Prefect "
+                                                              "UI (default: settings; 0: leave for `takeaway review`).")] = None,
 ):
     """Run the process_recording flow on one recording and print its decisions and action items."""
+    from takeaway.connectors import check_config
     from takeaway.speech.audio import probe
 
     began = time.perf_counter()
+    for key, value in (("TRACKER", tracker), ("NOTIFY", notify), ("PEOPLE_FILE", people),
+                       ("REVIEW_WAIT_S", wait_review)):
+        if value is not None:
+            os.environ[f"TAKEAWAY_{key}"] = str(value)
+    try:
+        check_config(Settings().for_team(team))
+    except (TakeawayError, ValueError) as exc:
+        fail(str(exc))
     start_dt = None
     if start:
         try:
@@ -64,7 +78,7 @@ def process(
     if start_dt is None:
         mtime = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
         err.print(f"No --start given: using the file's modification time {mtime.isoformat()}")
-    people = [p.strip() for p in (participants or "").split(";") if p.strip()]
+    names = [p.strip() for p in (participants or "").split(";") if p.strip()]
 
     from takeaway.flows import process as process_flow
 
@@ -80,7 +94,7 @@ def process(
             run_tags = [f"{k}:{v}" for k, v in (("team", team), ("use_case", use_case)) if v]
             flow = process_flow.process_recording.with_options(tags=run_tags) if run_tags else \
                 process_flow.process_recording
-            minutes = flow(str(path), title, start_dt.isoformat() if start_dt else None, people, str(out_dir),
+            minutes = flow(str(path), title, start_dt.isoformat() if start_dt else None, names, str(out_dir),
                            team, use_case)
         except TakeawayError as exc:
             bar.stop()
@@ -131,10 +145,75 @@ def list_reminders():
 @app.command("send-reminders")
 def send_reminders_cmd(now: Annotated[Optional[str], typer.Option(help="Pretend it is this time (ISO 8601).")] = None):
     """Run the send_reminders flow: send the reminders that are due now."""
-    from takeaway.flows.reminders import send_reminders
+    from takeaway.flows.followup import send_reminders
 
-    counts = send_reminders(now)
-    out.print(f"{counts['sent']} reminder(s) sent, {counts['skipped']} skipped (task done).")
+    c = send_reminders(now)
+    out.print(f"{c['sent']} reminder(s) sent, {c['skipped']} skipped (task done), {c['moved']} moved "
+              f"(due date changed in the tracker), {c['deferred']} deferred (tracker unreachable).")
+
+
+@app.command("push-pending")
+def push_pending_cmd(tracker: Annotated[Optional[str], typer.Option(help="Only this tracker.")] = None):
+    """Run the push_pending flow: file the items a tracker outage left pending."""
+    from takeaway.flows.followup import push_pending
+
+    c = push_pending(tracker)
+    out.print(f"{c['created']} filed, {c['existing']} were already there, {c['pending']} still pending.")
+    if c["pending"]:
+        raise typer.Exit(1)
+
+
+@app.command("review")
+def review_cmd(reviewer: Annotated[Optional[str], typer.Option(help="Your name, for the audit trail.")] = None,
+               file: Annotated[bool, typer.Option(help="File approved items right away.")] = True):
+    """Approve, edit or reject the items waiting for review, then file the approved ones."""
+    from datetime import date
+
+    from takeaway import review
+
+    settings = Settings()
+    rows = ledger().items_in_review()
+    if not rows:
+        out.print("Nothing waits for review.")
+        return
+    decisions = []
+    for row in rows:
+        out.print(f"\n[bold]{row.description}[/]  owner: {row.owner or '?'}  due: {row.due_date or '-'}  "
+                  f"({row.status}, meeting {row.meeting_id})")
+        if row.evidence:
+            out.print(f'  said: "{row.evidence[0]["quote"]}"')
+        answer = typer.prompt("  [a]pprove, [e]dit, [r]eject, [s]kip", default="s").strip().lower()[:1]
+        d = review.Decision(item_id=row.key, decision={"a": "approve", "e": "approve", "r": "reject"}.get(answer,
+                                                                                                       "pending"))
+        if answer == "e":
+            d.owner = typer.prompt("  owner", default=row.owner or "").strip() or None
+            due = typer.prompt("  due date (YYYY-MM-DD, empty: none)", default=str(row.due_date or "")).strip()
+            try:
+                d.due_date = date.fromisoformat(due) if due else None
+            except ValueError:
+                fail(f"{due!r} is not a date (YYYY-MM-DD)")
+            d.description = typer.prompt("  description", default=row.description).strip()
+        decisions.append(d)
+    result = review.apply(ledger(), decisions, reviewer)
+    out.print(f"{len(result['approve'])} approved, {len(result['reject'])} rejected, "
+              f"{len(result['pending'])} left for later.")
+    if file and result["approve"]:
+        from takeaway.flows.followup import file_approved
+
+        c = file_approved(result["approve"])
+        out.print(f"Filed in {settings.tracker}: {c['created']} created, {c['existing']} already there, "
+                  f"{c['pending']} pending.")
+
+
+@app.command()
+def sandbox(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+            people: Annotated[Path, typer.Option(help="People directory: each person gets an account.")] =
+            Path("fixtures/people.yaml")):
+    """Serve local stand-ins for Jira, Asana, ServiceNow and Slack (see README, "Trackers and Slack")."""
+    from takeaway.people import Directory
+    from takeaway.sandbox.app import serve
+
+    serve(Directory.load(people).people, port=port)
 
 
 @app.command()

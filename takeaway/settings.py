@@ -100,7 +100,11 @@ class Settings(BaseSettings):
                                      "emails, per-system ids, the team lead.")
     approval: Literal["needs_review", "all", "none"] = Field(
         "needs_review", description="Which items wait for a reviewer before they are filed.")
-    review_wait_s: int = Field(3600, description="How long the flow waits for the review form.")
+    tracker_attempts: int = Field(5, description="Tries per tracker call (429, 5xx, timeouts) before an item "
+                                  "is left pending for `takeaway push-pending`.")
+    tracker_backoff_s: float = Field(0.5, description="First retry delay; doubles each try (Retry-After wins).")
+    review_wait_s: int = Field(0, description="Seconds the flow pauses for Prefect's review form; 0: held "
+                               "items wait for `takeaway review` and the team lead is told.")
     minutes_url: str | None = Field(None, description="Base URL where minutes are published; tickets link "
                                     "to <minutes_url>/<meeting id>.")
     jira: JiraSettings = JiraSettings()

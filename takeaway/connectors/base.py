@@ -21,6 +21,7 @@ class Ticket(BaseModel):
     """One action item as a tracker sees it."""
 
     key: str  # the item's stable id: stored on the remote item and searched before creating
+    meeting_id: str = ""
     summary: str  # <= 255 characters
     description: str  # plain text: the task, who said what when, the meeting, a link to the minutes
     quote: str

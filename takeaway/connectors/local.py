@@ -1,9 +1,10 @@
-"""The `local` tracker: tasks on a board kept in the ledger, filed exactly once per item."""
+"""The `local` tracker: tasks on a board kept in the ledger (`takeaway tasks`, `takeaway done`)."""
 
 from __future__ import annotations
 
-from takeaway.connectors.base import TaskRef
-from takeaway.extract.schemas import ActionItem, Minutes
+from sqlalchemy import select
+
+from takeaway.connectors.base import RemoteTask, Ticket
 from takeaway.ledger.db import Ledger, TaskRow
 
 
@@ -13,20 +14,26 @@ class LocalTracker:
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
 
-    def file(self, minutes: Minutes, items: list[ActionItem]) -> list[TaskRef]:
-        refs = []
-        for item in items:
-            existing = self.ledger.pushed(self.name, item.id)
-            if existing:
-                refs.append(TaskRef(item_id=item.id, tracker=self.name, external_id=existing, created=False))
-                continue
-            with self.ledger.session() as s, s.begin():
-                task = TaskRow(item_key=item.id, meeting_id=minutes.meeting.id, title=item.description,
-                               owner=item.owner, due_date=item.due_date,
-                               state="open" if item.status == "ready" else "needs_review")
-                s.add(task)
-                s.flush()
-                external_id = f"TW-{task.id}"
-                self.ledger.record_push(s, self.name, item.id, external_id)
-            refs.append(TaskRef(item_id=item.id, tracker=self.name, external_id=external_id, created=True))
-        return refs
+    @staticmethod
+    def _remote(task: TaskRow) -> RemoteTask:
+        return RemoteTask(external_id=f"TW-{task.id}", done=task.state == "done", due_date=task.due_date)
+
+    def find(self, key: str) -> RemoteTask | None:
+        with self.ledger.session() as s:
+            task = s.scalar(select(TaskRow).where(TaskRow.item_key == key))
+            return self._remote(task) if task else None
+
+    def create(self, ticket: Ticket) -> RemoteTask:
+        with self.ledger.session() as s, s.begin():
+            task = TaskRow(item_key=ticket.key, meeting_id=ticket.meeting_id, title=ticket.summary,
+                           owner=ticket.owner.name if ticket.owner else ticket.owner_name, due_date=ticket.due_date)
+            s.add(task)
+            s.flush()
+            return self._remote(task)
+
+    def get(self, external_id: str) -> RemoteTask:
+        with self.ledger.session() as s:
+            task = s.get(TaskRow, int(external_id.upper().removeprefix("TW-")))
+            if task is None:
+                raise KeyError(external_id)
+            return self._remote(task)

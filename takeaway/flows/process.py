@@ -1,8 +1,10 @@
-"""The `process_recording` flow: a recording becomes minutes, tasks on the board and reminders.
+"""The `process_recording` flow: a recording becomes minutes, tasks in the team's tracker and reminders.
 
 Decode the file, transcribe it with word timings, work out who spoke, extract decisions and
-action items, write minutes.json and minutes.md, file the items, schedule reminders, and
-meter the run. Minutes and the action-item table are published as Prefect artifacts.
+action items, write minutes.json and minutes.md, hold the items the approval policy says a
+reviewer must see (pausing for Prefect's input form when `review_wait_s` > 0), file the rest
+exactly once, tell owners and the team lead, schedule reminders, and meter the run. Minutes and
+the action-item table are published as Prefect artifacts.
 """
 
 from __future__ import annotations
@@ -15,12 +17,17 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run
 from prefect.runtime import flow_run
 
-from takeaway import engines, pipeline, reminders, report
-from takeaway.connectors.local import LocalTracker
+from takeaway import connectors, engines, pipeline, reminders, report, review
+from takeaway.connectors.base import Notice, NoticeLine, TrackerError
+from takeaway.connectors.filing import Filed, file_items
+from takeaway.connectors.retry import with_retry
 from takeaway.extract.extract import Extraction
 from takeaway.extract.schemas import Minutes
+from takeaway.people import Directory
 from takeaway.settings import Settings
 from takeaway.speech.audio import decode
 from takeaway.speech.transcribe import Progress
@@ -56,15 +63,84 @@ def extract_task(transcript: Transcript, settings: Settings) -> Extraction:
     return pipeline.extract(transcript, engines.extractor_for(settings) if transcript.segments else None)
 
 
-@task(name="file", cache_policy=NO_CACHE)
-def file_task(minutes: Minutes, settings: Settings) -> list:
+@task(name="hold", cache_policy=NO_CACHE)
+def hold_task(minutes: Minutes, settings: Settings) -> tuple[list[str], list[str]]:
+    """Store the minutes; returns (items to file, items waiting for review) by the approval policy."""
     ledger = engines.ledger_for(settings)
     ledger.record_minutes(minutes)
-    refs = LocalTracker(ledger).file(minutes, minutes.action_items)
-    new = reminders.schedule(ledger, minutes, settings.reminder_hour, settings.reminder_days_before)
-    get_run_logger().info("filed %d new task(s), %d reminder(s) scheduled",
-                          sum(r.created for r in refs), new)
-    return refs
+    to_file, waiting = [], []
+    for item in minutes.action_items:
+        row = ledger.item(item.id)
+        if row.review is None and review.held(item, settings.approval):
+            ledger.update_item(item.id, "review.held", "pending")
+            row.review = "pending"
+        if row.review in (None, "approved"):
+            to_file.append(item.id)
+        elif row.review == "pending":
+            waiting.append(item.id)
+    return to_file, waiting
+
+
+def send_notice(notifier, notice: Notice) -> None:
+    """Send a notice; a chat outage is logged, never fails the run (the tasks are already filed)."""
+    try:
+        with_retry(lambda: notifier.send(notice), what=f"{notifier.name} message", attempts=3)
+    except TrackerError as exc:
+        get_run_logger().warning("could not send the %s notice: %s", notice.kind, exc)
+
+
+@task(name="file", cache_policy=NO_CACHE)
+def file_task(minutes: Minutes, settings: Settings, keys: list[str]) -> list[Filed]:
+    """File the items in the team's tracker exactly once, DM each owner, schedule reminders."""
+    logger = get_run_logger()
+    ledger = engines.ledger_for(settings)
+    directory = Directory.load(settings.people_file)
+    items = [ledger.action_item(k) for k in keys]
+    try:
+        tracker = connectors.tracker_for(settings, ledger, directory)
+    except TrackerError as exc:  # the tracker is down at connect time: everything stays pending
+        for item in items:
+            ledger.mark_pending(settings.tracker, item.id, str(exc))
+        logger.warning("%s unreachable, %d item(s) pending: %s", settings.tracker, len(items), exc)
+        return [Filed(item_id=i.id, tracker=settings.tracker, state="pending", error=str(exc)) for i in items]
+    filed = file_items(tracker, ledger, minutes, items, directory, settings.minutes_url, settings.tracker_attempts,
+                       settings.tracker_backoff_s)
+    ok = {f.item_id: f for f in filed if f.state != "pending"}
+    new = reminders.schedule(ledger, [i for i in items if i.id in ok], minutes.meeting.start,
+                             settings.reminder_hour, settings.reminder_days_before)
+    notifier = connectors.notifier_for(settings, directory)
+    for item in items:
+        f = ok.get(item.id)
+        if f and f.state == "created" and directory.find(item.owner):
+            send_notice(notifier, Notice(kind="assigned", to=directory.find(item.owner),
+                                    headline=f"New task from \"{minutes.meeting.title}\"",
+                                    lines=[line_for(item, f)]))
+    logger.info("%s: %d created, %d already there, %d pending; %d reminder(s) scheduled", tracker.name,
+                sum(f.state == "created" for f in filed), sum(f.state == "existing" for f in filed),
+                sum(f.state == "pending" for f in filed), len(new))
+    return filed
+
+
+def line_for(item, filed: Filed | None = None) -> NoticeLine:
+    return NoticeLine(task=item.description, owner=item.owner, due_date=item.due_date,
+                      quote=item.evidence[0].quote if item.evidence else "", url=filed.url if filed else None,
+                      external_id=filed.external_id if filed else None)
+
+
+def await_review(settings: Settings, waiting: list[str]) -> list[str]:
+    """Pause for Prefect's review form; returns the approved item ids (the rest stay as decided)."""
+    ledger = engines.ledger_for(settings)
+    form = review.ReviewForm.with_initial_data(
+        description=f"{len(waiting)} item(s) need a reviewer: set each decision to approve or reject "
+                    "(edit owner, due date or description if needed).",
+        items=review.form_for([ledger.item(k) for k in waiting]))
+    try:
+        answer = pause_flow_run(wait_for_input=form, timeout=settings.review_wait_s, poll_interval=2)
+    except FlowPauseTimeout:
+        get_run_logger().warning("no review within %d s: %d item(s) stay pending", settings.review_wait_s,
+                                 len(waiting))
+        return []
+    return review.apply(ledger, answer.items, answer.reviewer)["approve"]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -76,8 +152,12 @@ def write_atomic(path: Path, text: str) -> None:
 @flow(name="process_recording", log_prints=True)
 def process_recording(path: str, title: str | None = None, start: str | None = None,
                       participants: list[str] | None = None, out_dir: str = "out", team: str | None = None,
-                      use_case: str | None = None) -> Minutes:
-    settings = Settings()
+                      use_case: str | None = None, tracker: str | None = None,
+                      notify: str | None = None) -> Minutes:
+    overrides = {k: v for k, v in (("tracker", tracker), ("notify", notify)) if v}
+    settings = Settings().for_team(team)
+    settings = type(settings)(**{**settings.model_dump(), **overrides}) if overrides else settings
+    connectors.check_config(settings)
     began = time.perf_counter()
     recording = pipeline.make_recording(path, title, datetime.fromisoformat(start) if start else None, participants)
     timings: dict = {}
@@ -91,8 +171,13 @@ def process_recording(path: str, title: str | None = None, start: str | None = N
     minutes = pipeline.minutes_of(transcript, extraction, timings, tags, settings.price_in_per_1k,
                                   settings.price_out_per_1k)
     t0 = time.perf_counter()
-    refs = file_task(minutes, settings)
+    to_file, waiting = hold_task(minutes, settings)
+    filed = file_task(minutes, settings, to_file)
+    if waiting and settings.review_wait_s > 0:
+        approved = await_review(settings, waiting)
+        filed += file_task(minutes, settings, approved)
     minutes.usage.stages["file"] = {"wall_s": round(time.perf_counter() - t0, 3)}
+    tell_lead(minutes, settings, filed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "minutes.json", minutes.model_dump_json(indent=2))
@@ -100,5 +185,28 @@ def process_recording(path: str, title: str | None = None, start: str | None = N
     engines.ledger_for(settings).record_run(minutes, round(time.perf_counter() - began, 3), str(flow_run.id))
     create_markdown_artifact(report.markdown(minutes), key="minutes", description=recording.title)
     create_table_artifact(report.item_rows(minutes) or [{"task": "no action items"}], key="action-items",
-                          description=f"{len(refs)} item(s) on the local board")
+                          description=f"{sum(f.state != 'pending' for f in filed)} item(s) in {settings.tracker}")
     return minutes
+
+
+def tell_lead(minutes: Minutes, settings: Settings, filed: list[Filed]) -> None:
+    """The per-meeting digest for the team lead: what was filed where, what waits for review or a retry."""
+    ledger = engines.ledger_for(settings)
+    directory = Directory.load(settings.people_file)
+    notifier = connectors.notifier_for(settings, directory)
+    by_id = {f.item_id: f for f in filed}
+    waiting = ledger.items_in_review(minutes.meeting.id)
+    pending = [f for f in filed if f.state == "pending"]
+    lines = [line_for(i, by_id[i.id]) for i in minutes.action_items if i.id in by_id and by_id[i.id].state != "pending"]
+    headline = f"{minutes.meeting.title}: {len(lines)} task(s) in {settings.tracker}"
+    if pending:
+        headline += f", {len(pending)} pending (tracker unavailable; `takeaway push-pending` retries)"
+    if waiting:
+        headline += f", {len(waiting)} waiting for review (`takeaway review`)"
+    send_notice(notifier, Notice(kind="digest", to=None, headline=headline, lines=lines))
+    if waiting:
+        send_notice(notifier, Notice(kind="review", to=None, headline=f"{len(waiting)} item(s) from "
+                                f"\"{minutes.meeting.title}\" wait for your review: run `takeaway review`",
+                                lines=[NoticeLine(task=r.description, owner=r.owner, due_date=r.due_date,
+                                                  quote=r.evidence[0]["quote"] if r.evidence else "")
+                                       for r in waiting]))

@@ -50,18 +50,24 @@ class ItemRow(Base):
     evidence: Mapped[list] = mapped_column(JSON)
     model: Mapped[str | None] = mapped_column(String(200))
     prompt_version: Mapped[str | None] = mapped_column(String(40))
+    review: Mapped[str | None] = mapped_column(String(20))  # None (no review needed) | pending | approved | rejected
+    reviewer: Mapped[str | None] = mapped_column(String(200))
 
 
 class PushRow(Base):
-    """One item filed in one tracker: the idempotency record."""
+    """One item in one tracker: the idempotency record. `pending` until the tracker has it."""
 
     __tablename__ = "pushes"
     __table_args__ = (UniqueConstraint("tracker", "item_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracker: Mapped[str] = mapped_column(String(40))
     item_key: Mapped[str] = mapped_column(ForeignKey("items.key"))
-    external_id: Mapped[str] = mapped_column(String(200))
-    pushed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(20), default="filed")  # filed | pending
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    pushed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class TaskRow(Base):
@@ -83,7 +89,7 @@ class ReminderRow(Base):
     __table_args__ = (UniqueConstraint("item_key", "kind"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_key: Mapped[str] = mapped_column(ForeignKey("items.key"))
-    kind: Mapped[str] = mapped_column(String(20))  # before | due
+    kind: Mapped[str] = mapped_column(String(20))  # before | due | overdue
     send_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(20), default="scheduled")  # scheduled | sent | skipped
     done_at: Mapped[datetime | None]
@@ -153,13 +159,15 @@ class Ledger:
 
     # -- meetings and items -----------------------------------------------------------------
     def record_minutes(self, minutes: Minutes) -> None:
-        """Store the meeting and its items (re-recording the same meeting updates, never duplicates)."""
+        """Store the meeting and its items (re-recording the same meeting updates, never duplicates;
+        a reviewer's decisions and edits on an item are kept)."""
         m = minutes.meeting
         with self.session() as s, s.begin():
             s.merge(MeetingRow(id=m.id, title=m.title, start=m.start, duration_s=m.duration_s, language=m.language,
                                source=m.source, minutes=minutes.model_dump(mode="json")))
             for item in minutes.action_items:
-                s.merge(item_row(m.id, item))
+                if s.get(ItemRow, item.id) is None:
+                    s.add(item_row(m.id, item))
             self.audit(s, "minutes.recorded", meeting=m.id, items=len(minutes.action_items),
                        decisions=len(minutes.decisions))
 
@@ -188,15 +196,81 @@ class Ledger:
         with self.session() as s, s.begin():
             s.merge(AnswerRow(key=key, model=model, prompt_version=prompt_version, answer=answer))
 
-    # -- pushes -----------------------------------------------------------------------------
-    def pushed(self, tracker: str, item_key: str) -> str | None:
+    def minutes(self, meeting_id: str) -> Minutes:
         with self.session() as s:
-            row = s.scalar(select(PushRow).where(PushRow.tracker == tracker, PushRow.item_key == item_key))
-            return row.external_id if row else None
+            return Minutes.model_validate(s.get(MeetingRow, meeting_id).minutes)
 
-    def record_push(self, session: Session, tracker: str, item_key: str, external_id: str) -> None:
-        session.add(PushRow(tracker=tracker, item_key=item_key, external_id=external_id))
-        self.audit(session, "item.pushed", tracker=tracker, item=item_key, external_id=external_id)
+    def item(self, key: str) -> ItemRow | None:
+        with self.session() as s:
+            return s.get(ItemRow, key)
+
+    def action_item(self, key: str) -> ActionItem:
+        """The item as it stands now (with a reviewer's edits)."""
+        row = self.item(key)
+        return ActionItem(id=row.key, description=row.description, owner=row.owner, due_date=row.due_date,
+                          due_phrase=row.due_phrase, evidence=row.evidence, confidence=row.confidence,
+                          status=row.status, model=row.model, prompt_version=row.prompt_version)
+
+    # -- review -----------------------------------------------------------------------------
+    def update_item(self, key: str, event: str, review: str | None = None, reviewer: str | None = None,
+                    **edits) -> None:
+        """Change an item: a review state (pending, approved, rejected) and edits (owner, due_date,
+        description); `event` names the change in the audit trail."""
+        with self.session() as s, s.begin():
+            row = s.get(ItemRow, key)
+            if review:
+                row.review, row.reviewer = review, reviewer or row.reviewer
+                if review == "approved":
+                    row.status = "ready"
+            for field, value in edits.items():
+                if value is not None:
+                    setattr(row, field, value)
+            self.audit(s, event, item=key, review=review, reviewer=reviewer, **edits)
+
+    def items_in_review(self, meeting_id: str | None = None) -> list[ItemRow]:
+        with self.session() as s:
+            query = select(ItemRow).where(ItemRow.review == "pending")
+            if meeting_id:
+                query = query.where(ItemRow.meeting_id == meeting_id)
+            return list(s.scalars(query))
+
+    # -- pushes -----------------------------------------------------------------------------
+    def push(self, tracker: str, item_key: str) -> PushRow | None:
+        with self.session() as s:
+            return s.scalar(select(PushRow).where(PushRow.tracker == tracker, PushRow.item_key == item_key))
+
+    def pushed(self, tracker: str, item_key: str) -> str | None:
+        row = self.push(tracker, item_key)
+        return row.external_id if row and row.state == "filed" else None
+
+    def _upsert_push(self, s: Session, tracker: str, item_key: str) -> PushRow:
+        row = s.scalar(select(PushRow).where(PushRow.tracker == tracker, PushRow.item_key == item_key))
+        if row is None:
+            row = PushRow(tracker=tracker, item_key=item_key, attempts=0)
+            s.add(row)
+        return row
+
+    def record_push(self, tracker: str, item_key: str, external_id: str, url: str | None = None) -> None:
+        with self.session() as s, s.begin():
+            row = self._upsert_push(s, tracker, item_key)
+            row.state, row.external_id, row.url, row.error = "filed", external_id, url, None
+            row.attempts = (row.attempts or 0) + 1
+            self.audit(s, "item.pushed", tracker=tracker, item=item_key, external_id=external_id)
+
+    def mark_pending(self, tracker: str, item_key: str, error: str) -> None:
+        with self.session() as s, s.begin():
+            row = self._upsert_push(s, tracker, item_key)
+            row.state, row.error, row.attempts = "pending", error, (row.attempts or 0) + 1
+            self.audit(s, "item.pending", tracker=tracker, item=item_key, error=error)
+
+    def pushes(self, state: str | None = None, tracker: str | None = None) -> list[PushRow]:
+        with self.session() as s:
+            query = select(PushRow).order_by(PushRow.id)
+            if state:
+                query = query.where(PushRow.state == state)
+            if tracker:
+                query = query.where(PushRow.tracker == tracker)
+            return list(s.scalars(query))
 
     # -- local board ------------------------------------------------------------------------
     def tasks(self, state: str | None = None) -> list[TaskRow]:
@@ -223,6 +297,15 @@ class Ledger:
                 return False
             s.add(ReminderRow(item_key=item_key, kind=kind, send_at=send_at.astimezone(timezone.utc)))
             return True
+
+    def unschedule_reminders(self, item_key: str) -> int:
+        """Drop an item's reminders not yet sent (its due date moved); returns how many."""
+        with self.session() as s, s.begin():
+            rows = list(s.scalars(select(ReminderRow).where(ReminderRow.item_key == item_key,
+                                                            ReminderRow.state == "scheduled")))
+            for row in rows:
+                s.delete(row)
+            return len(rows)
 
     def reminders(self) -> list[tuple[ReminderRow, TaskRow | None, ItemRow]]:
         with self.session() as s:

@@ -66,8 +66,11 @@ class Faults:
 
 def fault_response(fault: Fault) -> JSONResponse:
     headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-    body = {"ok": False, "error": "ratelimited"} if fault.vendor == "slack" and fault.status == 429 else \
-        {"errorMessages": [f"sandbox fault {fault.status}"], "errors": {}}
+    message = f"sandbox fault {fault.status}"
+    body = {"slack": {"ok": False, "error": "ratelimited" if fault.status == 429 else "fatal_error"},
+            "asana": {"errors": [{"message": message}]},
+            "servicenow": {"error": {"message": message, "detail": ""}, "status": "failure"},
+            }.get(fault.vendor, {"errorMessages": [message], "errors": {}})
     return JSONResponse(body, status_code=fault.status, headers=headers)
 
 
