@@ -211,9 +211,15 @@ def sandbox(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765
             Path("fixtures/people.yaml")):
     """Serve local stand-ins for Jira, Asana, ServiceNow and Slack (see README, "Trackers and Slack")."""
     from takeaway.people import Directory
+    from takeaway.sandbox import environment
     from takeaway.sandbox.app import serve
 
-    serve(Directory.load(people).people, port=port)
+    directory = Directory.load(people)
+    err.print("Point takeaway at it (in another shell):")
+    for key, value in environment(f"http://127.0.0.1:{port}").items():
+        err.print(f"export {key}={value}", highlight=False, soft_wrap=True)
+    err.print(f"export TAKEAWAY_PEOPLE_FILE={people.resolve()}", highlight=False, soft_wrap=True)
+    serve(directory.people, port=port)
 
 
 @app.command()

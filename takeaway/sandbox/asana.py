@@ -45,10 +45,10 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from takeaway.people import Person
+from takeaway.sandbox import ASANA_PROJECT as PROJECT_GID
+from takeaway.sandbox import ASANA_WORKSPACE as WORKSPACE_GID
 from takeaway.sandbox import CREDENTIALS
 
-WORKSPACE_GID = "1200000000000001"
-PROJECT_GID = "1200000000000002"
 BOT_GID = "1200000000000009"  # the user the token belongs to ("me")
 WRITABLE: dict[str, tuple[type, ...]] = {
     "name": (str,), "notes": (str,), "assignee": (str, type(None)), "completed": (bool,),
