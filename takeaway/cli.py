@@ -158,7 +158,7 @@ def push_pending_cmd(tracker: Annotated[Optional[str], typer.Option(help="Only t
     from takeaway.flows.followup import push_pending
 
     c = push_pending(tracker)
-    out.print(f"{c['created']} filed, {c['existing']} were already there, {c['pending']} still pending.")
+    out.print(f"{c['created']} filed, {c['found'] + c['existing']} were already there, {c['pending']} still pending.")
     if c["pending"]:
         raise typer.Exit(1)
 
@@ -201,7 +201,7 @@ def review_cmd(reviewer: Annotated[Optional[str], typer.Option(help="Your name, 
         from takeaway.flows.followup import file_approved
 
         c = file_approved(result["approve"])
-        out.print(f"Filed in {settings.tracker}: {c['created']} created, {c['existing']} already there, "
+        out.print(f"Filed in {settings.tracker}: {c['created']} created, {c['found'] + c['existing']} already there, "
                   f"{c['pending']} pending.")
 
 

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     asr_batch_size: int = Field(8, description="Batch size of BatchedInferencePipeline (used on CUDA).")
     asr_threads: int = 0
     asr_name_prompt: bool = Field(True, description="Give participant names to the recognizer as a prompt.")
+    speech_cache: bool = Field(True, description="Keep each recording's transcript in `home`/transcripts, by "
+                               "file hash and speech settings: re-processing skips transcription.")
     min_speakers: int = 1
     max_speakers: int = 8
     speaker_threshold: float = Field(0.3, description="Cosine distance that separates two speakers' voices.")

@@ -48,7 +48,7 @@ def filed_board(tmp_path, *items):
 def test_filing_twice_files_once(tmp_path):
     ledger, m, _ = filed_board(tmp_path, item("A-1"), item("A-2"))
     again = file_items(LocalTracker(Ledger(f"sqlite:///{tmp_path}/l.db")), ledger, m, m.action_items, DIRECTORY)
-    assert [f.state for f in again] == ["existing", "existing"]
+    assert [f.state for f in again] == ["existing", "existing"]  # the ledger knew
     assert [f.external_id for f in again] == [ledger.pushed("local", "A-1"), ledger.pushed("local", "A-2")]
     assert len(ledger.tasks()) == 2
 
@@ -59,7 +59,7 @@ def test_a_task_the_ledger_lost_is_found_not_duplicated(tmp_path):
     with ledger.session() as s, s.begin():
         s.execute(__import__("sqlalchemy").text("DELETE FROM pushes"))
     again = file_items(tracker, ledger, m, m.action_items, DIRECTORY)
-    assert again[0].state == "existing" and len(ledger.tasks()) == 1
+    assert again[0].state == "found" and len(ledger.tasks()) == 1
 
 
 def test_reminder_plan_is_working_day_before_and_due_day_at_nine_local():

@@ -26,7 +26,7 @@ SUMMARY_LIMIT = 255
 class Filed(BaseModel):
     item_id: str
     tracker: str
-    state: str  # created | existing | pending
+    state: str  # created | found (on the tracker, unknown to the ledger) | existing (in the ledger) | pending
     external_id: str | None = None
     url: str | None = None
     error: str | None = None
@@ -77,7 +77,7 @@ def file_one(tracker: Tracker, ledger: Ledger, ticket: Ticket, attempts: int = 5
 
     try:
         remote = with_retry(find_or_create, what=f"{tracker.name} filing", attempts=attempts, base_delay=backoff_s)
-        state = "created" if created and created[-1] is remote else "existing"
+        state = "created" if created and created[-1] is remote else "found"
     except TrackerError as exc:
         ledger.mark_pending(tracker.name, ticket.key, str(exc))
         log.warning("item %s stays pending: %s", ticket.key, exc)

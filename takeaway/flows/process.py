@@ -9,6 +9,8 @@ the action-item table are published as Prefect artifacts.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from datetime import datetime
@@ -37,10 +39,26 @@ from takeaway.speech.types import Recording, Transcript
 progress_hook: Progress | None = None
 
 
+def speech_key(recording: Recording, settings: Settings) -> Path:
+    """Where this recording's transcript is kept: by file hash, participants and every speech setting."""
+    fields = {k: v for k, v in settings.model_dump(mode="json").items()
+              if k.startswith(("asr_", "min_speakers", "max_speakers", "speaker_"))}
+    fields["participants"] = recording.participants
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+    return settings.home / "transcripts" / f"{recording.meeting_id}-{digest}.json"
+
+
 @task(name="speech", cache_policy=NO_CACHE)
 def speech_task(recording: Recording, settings: Settings, timings: dict) -> Transcript:
-    """Decode, transcribe, diarize, attribute and name; the decoded audio is freed when it returns."""
+    """Decode, transcribe, diarize, attribute and name; the decoded audio is freed when it returns.
+    With `speech_cache`, a recording heard before with the same settings is read back instead."""
     logger = get_run_logger()
+    cached = speech_key(recording, settings)
+    if settings.speech_cache and cached.exists():
+        transcript = Transcript.model_validate_json(cached.read_text())
+        logger.info("transcript read from %s (speech_cache)", cached)
+        timings["speech_cache"] = {"wall_s": 0.0}
+        return transcript.model_copy(update={"recording": recording})
     marks = set()
 
     def progress(done: float, total: float) -> None:
@@ -54,8 +72,12 @@ def speech_task(recording: Recording, settings: Settings, timings: dict) -> Tran
     t0 = time.perf_counter()
     audio = decode(recording.path)
     timings["decode"] = {"wall_s": round(time.perf_counter() - t0, 3)}
-    return pipeline.transcribe(recording, audio, engines.transcriber_for(settings), engines.diarizer_for(settings),
-                               progress, timings, settings.asr_name_prompt)
+    transcript = pipeline.transcribe(recording, audio, engines.transcriber_for(settings),
+                                     engines.diarizer_for(settings), progress, timings, settings.asr_name_prompt)
+    if settings.speech_cache:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(cached, transcript.model_dump_json())
+    return transcript
 
 
 @task(name="extract", cache_policy=NO_CACHE)
@@ -108,17 +130,22 @@ def file_task(minutes: Minutes, settings: Settings, keys: list[str]) -> list[Fil
     ok = {f.item_id: f for f in filed if f.state != "pending"}
     new = reminders.schedule(ledger, [i for i in items if i.id in ok], minutes.meeting.start,
                              settings.reminder_hour, settings.reminder_days_before)
-    notifier = connectors.notifier_for(settings, directory)
-    for item in items:
-        f = ok.get(item.id)
-        if f and f.state == "created" and directory.find(item.owner):
-            send_notice(notifier, Notice(kind="assigned", to=directory.find(item.owner),
-                                    headline=f"New task from \"{minutes.meeting.title}\"",
-                                    lines=[line_for(item, f)]))
+    tell_owners(settings, directory, minutes.meeting.title, items, filed)
     logger.info("%s: %d created, %d already there, %d pending; %d reminder(s) scheduled", tracker.name,
-                sum(f.state == "created" for f in filed), sum(f.state == "existing" for f in filed),
+                sum(f.state == "created" for f in filed), sum(f.state in ("found", "existing") for f in filed),
                 sum(f.state == "pending" for f in filed), len(new))
     return filed
+
+
+def tell_owners(settings: Settings, directory: Directory, title: str, items: list, filed: list[Filed]) -> None:
+    """DM each owner the items newly filed for them (created now, or found on the tracker after a lost reply)."""
+    notifier = connectors.notifier_for(settings, directory)
+    new = {f.item_id: f for f in filed if f.state in ("created", "found")}
+    for item in items:
+        owner = directory.find(item.owner)
+        if item.id in new and owner:
+            send_notice(notifier, Notice(kind="assigned", to=owner, headline=f"New task from \"{title}\"",
+                                         lines=[line_for(item, new[item.id])]))
 
 
 def line_for(item, filed: Filed | None = None) -> NoticeLine:
