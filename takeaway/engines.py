@@ -31,7 +31,18 @@ def diarizer(min_speakers: int, max_speakers: int, threshold: float) -> Embedded
     return EmbeddedDiarizer(DiarizeOptions(min_speakers=min_speakers, max_speakers=max_speakers, threshold=threshold))
 
 
-def diarizer_for(settings: Settings) -> EmbeddedDiarizer:
+@lru_cache(maxsize=2)
+def pyannote_diarizer(pipeline: str, token: str | None, device: str, min_speakers: int, max_speakers: int):
+    from takeaway.speech.pyannote_backend import PyannoteDiarizer
+
+    return PyannoteDiarizer(pipeline, token, device, min_speakers, max_speakers)
+
+
+def diarizer_for(settings: Settings):
+    """The configured diarizer: called as diarizer(audio, expected_speakers) -> speaker turns."""
+    if settings.diarizer == "pyannote":
+        return pyannote_diarizer(settings.pyannote_pipeline, settings.hf_token, settings.asr_device,
+                                 settings.min_speakers, settings.max_speakers)
     return diarizer(settings.min_speakers, settings.max_speakers, settings.speaker_threshold)
 
 

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     asr_name_prompt: bool = Field(True, description="Give participant names to the recognizer as a prompt.")
     speech_cache: bool = Field(True, description="Keep each recording's transcript in `home`/transcripts, by "
                                "file hash and speech settings: re-processing skips transcription.")
+    diarizer: Literal["embedded", "pyannote"] = Field("embedded", description="`embedded`: VAD + Resemblyzer, "
+                                                       "CPU, no download. `pyannote`: pyannote.audio (best on a GPU).")
+    pyannote_pipeline: str = Field("pyannote/speaker-diarization-community-1", description="A local folder "
+                                   "with config.yaml, or a hub id (needs hf_token).")
+    hf_token: str | None = Field(None, description="Hugging Face read token for a gated hub pipeline.")
     min_speakers: int = 1
     max_speakers: int = 8
     speaker_threshold: float = Field(0.3, description="Cosine distance that separates two speakers' voices.")

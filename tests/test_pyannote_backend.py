@@ -234,3 +234,16 @@ def test_production_embedding_front_end_runs_without_torchaudio_extension():
     with torch.inference_mode():
         embeddings = WeSpeakerResNet34().eval()(torch.randn(2, 1, SAMPLE_RATE))
     assert embeddings.shape == (2, 256) and torch.isfinite(embeddings).all()
+
+
+def test_settings_select_the_pyannote_backend_for_the_pipeline(pipeline_dir, audio):
+    """TAKEAWAY_DIARIZER=pyannote: the speech stage gets a PyannoteDiarizer called as the embedded one is."""
+    from takeaway import engines
+    from takeaway.settings import Settings
+    from takeaway.speech.pyannote_backend import PyannoteDiarizer
+
+    diarizer = engines.diarizer_for(Settings(diarizer="pyannote", pyannote_pipeline=str(pipeline_dir),
+                                             asr_device="cpu"))
+    assert isinstance(diarizer, PyannoteDiarizer)
+    turns = diarizer(audio, 4)  # what pipeline.transcribe passes: the participant count
+    assert turns and all(t.end <= audio.duration_s + 0.01 for t in turns)

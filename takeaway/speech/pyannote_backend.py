@@ -20,7 +20,7 @@ from takeaway.errors import ModelMissingError
 from takeaway.speech.audio import SAMPLE_RATE, Audio
 from takeaway.speech.types import SpeakerTurn
 
-INSTALL_HINT = "pip install pyannote.audio==4.0.7 (see the Makefile's pyannote target)"
+INSTALL_HINT = "pip install pyannote.audio==4.0.7 (`make install` does, see the Makefile)"
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 
 
