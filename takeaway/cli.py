@@ -206,6 +206,15 @@ def review_cmd(reviewer: Annotated[Optional[str], typer.Option(help="Your name, 
 
 
 @app.command()
+def serve():
+    """Serve the flows as Prefect deployments: process_recording on demand, send_reminders every 15 min
+    (and at each reminder's time), push_pending every 30 min. Watch them with `takeaway ui`."""
+    from takeaway.flows.schedule import serve as serve_flows
+
+    serve_flows()
+
+
+@app.command()
 def sandbox(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
             people: Annotated[Path, typer.Option(help="People directory: each person gets an account.")] =
             Path("fixtures/people.yaml")):

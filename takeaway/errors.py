@@ -15,3 +15,7 @@ class ModelMissingError(TakeawayError):
 
 class ExtractionError(TakeawayError):
     """The LLM backend failed or returned output that does not validate."""
+
+
+class LanguageError(TakeawayError):
+    """The speech is not in a language the configured ASR model handles (e.g. German for tiny.en)."""

@@ -115,3 +115,17 @@ def test_cost_estimate_and_tags_reach_the_minutes():
                                   {"team": "mobile"}, price_in_per_1k=0.5, price_out_per_1k=2.0)
     assert minutes.usage.llm.cost == 2.0 and minutes.usage.tags == {"team": "mobile"}
     assert minutes.usage.rtf == round(3.0 / 27, 4)
+
+
+def test_an_item_whose_evidence_is_overlapped_speech_goes_to_review():
+    from conftest import typed_transcript
+
+    t = typed_transcript([("A", "David, please send the report by Friday."), ("B", "Sure.")],
+                         {"A": "Sarah", "B": "David"}, "2026-11-12T10:00:00-05:00")
+    answer = {"decisions": [], "action_items": [{"task": "Send the report", "lines": [0], "owner": "David",
+                                                 "due": "by Friday"}]}
+    clean = Extractor(Scripted(answer))(t).action_items[0]
+    t.segments[0].overlap = True
+    noisy = Extractor(Scripted(answer))(t).action_items[0]
+    assert clean.status == "ready" and noisy.status == "needs_review"
+    assert "evidence is overlapped speech" in noisy.flags

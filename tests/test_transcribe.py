@@ -72,3 +72,27 @@ def test_long_audio_is_cut_into_windows_at_quiet_points():
     assert all(a[1] == b[0] for a, b in zip(cuts, cuts[1:]))
     assert 38.2 <= cuts[0][1] / rate <= 39.0
     assert windows(audio[: rate * 30], window_s=40) == [(0, rate * 30)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["german", "spanish"])
+def test_english_only_model_refuses_other_languages(language):
+    """tiny.en on German or Spanish speech says so instead of returning English-looking nonsense."""
+    from conftest import ROOT
+    from takeaway.errors import LanguageError
+
+    samples = decode(ROOT / "tests" / "data" / f"{language}.flac").mono
+    with pytest.raises(LanguageError, match="does not sound like English.*English-only"):
+        Transcriber(TranscribeOptions())(samples)
+
+
+def test_english_check_passes_english_and_short_or_empty_speech():
+    from takeaway.speech.transcribe import check_english
+    from takeaway.speech.types import Segment, Word
+
+    def seg(*probs):
+        return Segment(id=0, start=0, end=1, text="x", words=[Word(start=0, end=1, word="x", probability=p)
+                                                               for p in probs])
+    check_english([seg(0.9, 0.8, 0.85)], "tiny.en")
+    check_english([seg(0.1, 0.2)], "tiny.en")  # two words say too little to judge
+    check_english([], "tiny.en")

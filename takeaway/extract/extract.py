@@ -240,6 +240,8 @@ class Extractor:
         if not segments:
             flags.append("evidence not found in the transcript")
             confidence -= 0.5
+        if any(s.overlap for s in segments):
+            flags.append("evidence is overlapped speech")
         owner, how = None, ""
         for seg in segments:
             owner, how = owners.owner_from_text(seg.text, transcript.name_of(seg.speaker), people)

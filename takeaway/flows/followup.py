@@ -69,3 +69,4 @@ def file_approved(keys: list[str]) -> dict[str, int]:
         for f in file_task(ledger.minutes(meeting), settings, meeting_keys):
             counts[f.state] += 1
     return counts
+

@@ -28,6 +28,7 @@ from takeaway.connectors.base import Notice, NoticeLine, TrackerError
 from takeaway.connectors.filing import Filed, file_items
 from takeaway.connectors.retry import with_retry
 from takeaway.extract.extract import Extraction
+from takeaway.flows.schedule import schedule_runs
 from takeaway.extract.schemas import Minutes
 from takeaway.people import Directory
 from takeaway.settings import Settings
@@ -130,6 +131,7 @@ def file_task(minutes: Minutes, settings: Settings, keys: list[str]) -> list[Fil
     ok = {f.item_id: f for f in filed if f.state != "pending"}
     new = reminders.schedule(ledger, [i for i in items if i.id in ok], minutes.meeting.start,
                              settings.reminder_hour, settings.reminder_days_before)
+    schedule_runs(new)
     tell_owners(settings, directory, minutes.meeting.title, items, filed)
     logger.info("%s: %d created, %d already there, %d pending; %d reminder(s) scheduled", tracker.name,
                 sum(f.state == "created" for f in filed), sum(f.state in ("found", "existing") for f in filed),

@@ -1,4 +1,4 @@
-"""Give every word a speaker and split segments where the speaker changes."""
+"""Give every word a speaker, split segments where the speaker changes, mark overlapped speech."""
 
 from __future__ import annotations
 
@@ -20,8 +20,30 @@ def speaker_at(start: float, end: float, turns: list[SpeakerTurn]) -> str | None
     return min(turns, key=lambda t: min(abs(mid - t.start), abs(mid - t.end))).speaker
 
 
+def overlaps(turns: list[SpeakerTurn]) -> list[tuple[float, float]]:
+    """The stretches where two different speakers' turns run at once (a stereo call's channels talking
+    together, or a diarizer that reports overlapping turns)."""
+    spans: list[tuple[float, float]] = []
+    ordered = sorted(turns, key=lambda t: t.start)
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1:]:
+            if b.start >= a.end:
+                break
+            if b.speaker != a.speaker:
+                spans.append((b.start, min(a.end, b.end)))
+    return spans
+
+
+def overlapped(start: float, end: float, spans: list[tuple[float, float]], min_s: float = 0.5) -> bool:
+    """True when at least `min_s` seconds (or half) of [start, end] is overlapped speech."""
+    covered = sum(max(0.0, min(end, e) - max(start, s)) for s, e in spans)
+    return covered >= min(min_s, (end - start) / 2) and covered > 0
+
+
 def attribute(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Segment]:
-    """Segments re-cut so that each has one speaker, every word labelled; ids renumbered."""
+    """Segments re-cut so that each has one speaker (a word straddling a change goes to whoever holds
+    most of it), every word labelled, overlapped speech marked; ids renumbered."""
+    spans = overlaps(turns)
     out: list[Segment] = []
     for seg in segments:
         words = seg.words or [Word(start=seg.start, end=seg.end, word=" " + seg.text)]
@@ -36,5 +58,6 @@ def attribute(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Segment
             text = "".join(w.word for w in run).strip()
             if text:
                 out.append(Segment(id=len(out), start=run[0].start, end=run[-1].end, speaker=run[0].speaker,
-                                   text=text, words=run if seg.words else []))
+                                   text=text, words=run if seg.words else [],
+                                   overlap=overlapped(run[0].start, run[-1].end, spans)))
     return out

@@ -35,6 +35,7 @@ class Segment(BaseModel):
     speaker: str | None = None
     text: str
     words: list[Word] = []
+    overlap: bool = False  # another speaker talks over part of it (who said what is less certain)
 
 
 class SpeakerTurn(BaseModel):
