@@ -21,6 +21,7 @@ THURSDAY = date(2026, 11, 12)
     ("Done by the end of the week.", "by the end of the week", "2026-11-13"),
     ("By the end of next week please.", "By the end of next week", "2026-11-20"),
     ("Finish it by end of the month.", "by end of the month", "2026-11-30"),
+    ("I will do it my end on the month.", "end on the month", "2026-11-30"),  # tiny.en for "by the end of"
     ("I need it by the 3rd.", "by the 3rd", "2026-12-03"),
     ("Ship on December 1st.", "on December 1st", "2026-12-01"),
     ("In two weeks we review.", "In two weeks", "2026-11-26"),

@@ -123,3 +123,55 @@ def test_review_pause_is_answered_through_prefect(prefect_server, configured, tm
     grace = next(u for u in configured.state("servicenow")["sys_user"] if u["email"] == "grace.lee@example.com")
     assert record["assigned_to"] == grace["sys_id"]
     assert ledger.item(first.key).review == "approved" and ledger.item(rest[0].key).review == "rejected"
+
+
+def fresh_ledger_with_cached_answers(tmp_path) -> str:
+    """A copy of the session's ledger that keeps the LLM answers (no tokens spent again) and forgets
+    every meeting, item and push."""
+    import shutil
+    import sqlite3
+
+    from takeaway.engines import ledger_for
+    from takeaway.settings import Settings
+
+    ledger_for(Settings())  # make sure it exists
+    copy = tmp_path / "ledger.db"
+    shutil.copy(Settings().ledger_url.removeprefix("sqlite:///"), copy)
+    with sqlite3.connect(copy) as db:
+        for table in ("reminders", "pushes", "tasks", "items", "meetings", "runs", "audit"):
+            db.execute(f"DELETE FROM {table}")
+    return f"sqlite:///{copy}"
+
+
+def test_a_run_killed_midway_files_nothing_twice(prefect_server, configured, tmp_path):
+    """`takeaway process --tracker jira` is killed (SIGKILL) while Jira is answering a create it has
+    already done; running it again files every item exactly once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    sandbox = configured
+    g = gold("team_meeting")
+    cmd = [sys.executable, "-m", "takeaway.cli", "process", str(FIXTURES / "team_meeting" / g["audio"]),
+           "--title", g["meeting"]["title"], "--start", g["meeting"]["start"],
+           "--participants", ";".join(g["meeting"]["participants"]), "--tracker", "jira", "--notify", "slack"]
+    env = {**os.environ, "TAKEAWAY_DATABASE_URL": fresh_ledger_with_cached_answers(tmp_path)}
+    # the second create is done by Jira, whose answer then hangs
+    sandbox.fault(vendor="jira", method="POST", path="/rest/api/3/issue", after=1, commit=True, delay_s=120,
+                  status=200)
+    log = open(tmp_path / "run1.log", "w")
+    run = subprocess.Popen(cmd + ["--out", str(tmp_path / "1")], cwd=ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 600
+    while len(remote_keys(sandbox, "jira")) < 2 and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.5)
+    assert len(remote_keys(sandbox, "jira")) == 2, (tmp_path / "run1.log").read_text()[-3000:]
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    sandbox.http.delete("/_sandbox/faults")
+    again = subprocess.run(cmd + ["--out", str(tmp_path / "2")], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    keys = remote_keys(sandbox, "jira")
+    assert len(keys) == len(set(keys)) >= 3  # every item once, the one whose answer was lost included

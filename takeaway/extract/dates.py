@@ -32,7 +32,7 @@ PATTERNS = [
     rf"\d{{4}}-\d{{2}}-\d{{2}}",
     rf"(?:{_EOD},? )?(?:the )?day after tomorrow",
     rf"{_EOD},? tomorrow|tomorrow,? {_EOD}|tomorrow(?: morning| afternoon| evening| night)?",
-    rf"(?:the )?end of (?:the |this )?(?:week|month)|(?:the )?end of next (?:week|month)",
+    rf"(?:the )?end (?:of|on|off) (?:the |this )?(?:week|month)|(?:the )?end (?:of|on|off) next (?:week|month)",
     rf"(?:next|this) (?:{_WD})|(?:{_WD}),? (?:next|this) week|(?:{_WD})",
     rf"in (?:{_NUM}) (?:days?|weeks?|months?)",
     rf"(?:{_MON})\.? (?:the )?(?:{_ORD})|(?:the )?(?:{_ORD}) of (?:{_MON})",
@@ -97,6 +97,7 @@ def resolve_due(phrase: str | None, today: date) -> date | None:
         return None
     p = re.sub(r"[^\w\s-]", " ", phrase.lower())
     p = re.sub(r"^(?:by|on|before|until|due|for|no later than)\s+", "", re.sub(r"\s+", " ", p).strip())
+    p = re.sub(r"\bend (?:on|off) ", "end of ", p)  # what small ASR models hear for "end of"
     if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", p):
         return date(int(m[1]), int(m[2]), int(m[3]))
     if "day after tomorrow" in p:

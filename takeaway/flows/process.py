@@ -128,6 +128,9 @@ def file_task(minutes: Minutes, settings: Settings, keys: list[str]) -> list[Fil
         return [Filed(item_id=i.id, tracker=settings.tracker, state="pending", error=str(exc)) for i in items]
     filed = file_items(tracker, ledger, minutes, items, directory, settings.minutes_url, settings.tracker_attempts,
                        settings.tracker_backoff_s)
+    for f in filed:
+        if f.note:
+            logger.warning("%s %s: %s", tracker.name, f.external_id, f.note)
     ok = {f.item_id: f for f in filed if f.state != "pending"}
     new = reminders.schedule(ledger, [i for i in items if i.id in ok], minutes.meeting.start,
                              settings.reminder_hour, settings.reminder_days_before)

@@ -12,6 +12,7 @@ Control endpoints:
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import threading
 import time
@@ -37,6 +38,7 @@ class Fault(BaseModel):
     after: int = 0  # let this many matching requests through first
     retry_after: float | None = None  # sent as the Retry-After header
     commit: bool = False  # the vendor does the work, then the reply is lost (answered with `status`)
+    delay_s: float = 0.0  # wait this long before answering (e.g. to kill a client mid-request)
 
 
 class Faults:
@@ -92,6 +94,8 @@ def create_app(people: list[Person]) -> FastAPI:
             return await call_next(request)
         if fault.commit:
             await call_next(request)
+        if fault.delay_s:
+            await asyncio.sleep(fault.delay_s)
         return fault_response(fault)
 
     @app.post("/_sandbox/faults")

@@ -18,6 +18,9 @@ from takeaway.speech.audio import SAMPLE_RATE, Audio
 from takeaway.speech.types import SpeakerTurn
 
 STEP_S = 0.1  # resolution of the speaker timeline
+#: clustering keeps a full distance matrix (n^2/2 doubles): beyond this many windows (12.5 min of speech at
+#: 4 windows/s, ~31 MB) an evenly spaced sample is clustered and every window joins its nearest voice
+MAX_CLUSTER_WINDOWS = 3000
 
 
 @dataclass
@@ -99,6 +102,8 @@ def cluster(embeddings: np.ndarray, options: DiarizeOptions, expected: int | Non
     smallest ones until no more than that remain; without, those under `min_speech_s`."""
     if len(embeddings) == 1:
         return np.zeros(1, dtype=int)
+    if len(embeddings) > MAX_CLUSTER_WINDOWS:
+        return cluster_sampled(embeddings, options, expected)
     tree = linkage(embeddings, method="average", metric="cosine")
     labels = fcluster(tree, t=options.threshold, criterion="distance")
     count = len(set(labels))
@@ -110,6 +115,18 @@ def cluster(embeddings: np.ndarray, options: DiarizeOptions, expected: int | Non
     else:
         labels = fold_small(embeddings, labels, int(options.min_speech_s * options.window_rate), options.min_speakers)
     # number speakers in order of first appearance
+    order = {c: i for i, c in enumerate(dict.fromkeys(labels))}
+    return np.array([order[c] for c in labels])
+
+
+def cluster_sampled(embeddings: np.ndarray, options: DiarizeOptions, expected: int | None) -> np.ndarray:
+    """Long recordings in bounded memory: cluster an evenly spaced sample, then give every window the
+    voice whose centroid is nearest."""
+    pick = np.linspace(0, len(embeddings) - 1, MAX_CLUSTER_WINDOWS).astype(int)
+    sample_labels = cluster(embeddings[pick], options, expected)
+    normed = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    centroids = np.array([normed[pick][sample_labels == c].mean(axis=0) for c in range(sample_labels.max() + 1)])
+    labels = (normed @ centroids.T).argmax(axis=1)
     order = {c: i for i, c in enumerate(dict.fromkeys(labels))}
     return np.array([order[c] for c in labels])
 
