@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import atexit
+import ctypes
+import gc
 from functools import lru_cache
 
 from takeaway.extract.extract import Extractor
@@ -59,6 +61,16 @@ def _close_llms() -> None:
     _llms.clear()
 
 
+def release_memory() -> None:
+    """Hand memory freed by earlier stages back to the OS (glibc keeps it otherwise), so a model loaded
+    next does not stack on top of it in the process's peak."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def llm_for(settings: Settings) -> LLM:
     if settings.llm_backend == "openai":
         key = ("openai", settings.llm_base_url, settings.llm_model)
@@ -69,6 +81,7 @@ def llm_for(settings: Settings) -> LLM:
     path = settings.llm_model_path or embedded_gguf(settings.models_dir)
     key = ("llama_cpp", str(path), settings.llm_context, settings.llm_threads)
     if key not in _llms:
+        release_memory()
         _llms[key] = LlamaCppBackend(path, settings.llm_context, settings.llm_threads)
     return _llms[key]
 

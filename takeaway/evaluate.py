@@ -28,6 +28,7 @@ TOLERANCE_S = 0.5
 
 
 def der(gold_turns: list[dict], segments, collar: float) -> float | None:
+    """segments: anything with start, end and speaker (the diarizer's turns, or transcript segments)."""
     from pyannote.core import Annotation, Segment, Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
@@ -72,6 +73,7 @@ def score_case(case: Path, settings: Settings) -> dict:
     transcript = pipeline.transcribe(recording, decode(recording.path), engines.transcriber_for(settings),
                                      engines.diarizer_for(settings), timings=timings,
                                      name_prompt=settings.asr_name_prompt)
+    spoken = transcript.turns or transcript.segments
     extraction = pipeline.extract(transcript, engines.extractor_for(settings) if transcript.segments else None)
     wall = time.perf_counter() - began
     ref_text = gold.get("reference_text") or " ".join(t["text"] for t in gold["turns"])
@@ -91,8 +93,8 @@ def score_case(case: Path, settings: Settings) -> dict:
         "audio_s": round(transcript.duration_s, 1),
         "wer": round(jiwer.wer(ref_text, hyp_text, reference_transform=NORMALIZE, hypothesis_transform=NORMALIZE), 3)
         if ref_text.strip() else None,
-        "der": None if not gold["turns"] else round(der(gold["turns"], transcript.segments, 0.0), 3),
-        "der_collar_0.25": None if not gold["turns"] else round(der(gold["turns"], transcript.segments, 0.25), 3),
+        "der": None if not gold["turns"] else round(der(gold["turns"], spoken, 0.0), 3),
+        "der_collar_0.25": None if not gold["turns"] else round(der(gold["turns"], spoken, 0.25), 3),
         "gold_items": len(gold_items), "items": len(items), "matched": len(pairs),
         "item_precision": ratio(len(pairs), len(items)), "item_recall": ratio(len(pairs), len(gold_items)),
         "owner_accuracy": ratio(owners_ok, len(pairs)), "due_accuracy": ratio(dates_ok, len(pairs)),

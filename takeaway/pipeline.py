@@ -56,7 +56,7 @@ def transcribe(recording: Recording, audio: Audio, transcriber: Transcriber, dia
     timings["transcribe"] = {"wall_s": round(t1 - t0, 3)}
     timings["diarize"] = {"wall_s": round(t2 - t1, 3)}
     return Transcript(recording=recording, duration_s=round(audio.duration_s, 3), language=language,
-                      segments=segments, speakers=speakers)
+                      segments=segments, speakers=speakers, turns=turns)
 
 
 def extract(transcript: Transcript, extractor: Extractor | None) -> Extraction:

@@ -31,6 +31,19 @@ def prefect_server():
 
 
 @pytest.fixture()
+def cli():
+    """Invoke the CLI in-process. Prefect may re-read its logging config while the runner has swapped
+    sys.stderr for a buffer it closes afterwards; its handlers are bound to the real stderr again after."""
+    from prefect.logging.configuration import setup_logging
+    from typer.testing import CliRunner
+
+    from takeaway.cli import app
+
+    yield lambda *args, **kw: CliRunner().invoke(app, *args, **kw)
+    setup_logging(incremental=False)
+
+
+@pytest.fixture()
 def home(tmp_path, monkeypatch):
     """A fresh ledger for one test."""
     monkeypatch.setenv("TAKEAWAY_HOME", str(tmp_path))

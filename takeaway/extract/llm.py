@@ -74,7 +74,8 @@ class LlamaCppBackend:
         try:
             with weight_repacking(repack):
                 self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=threads,
-                                 n_threads_batch=threads, verbose=False, seed=0)
+                                 n_threads_batch=threads, verbose=False, seed=0,
+                                 n_ubatch=128)  # smaller compute buffers: ~70 MB less, same speed here
         except ValueError as exc:
             raise ModelMissingError(f"cannot load GGUF {model_path}: {exc}") from None
         self.model_id = Path(model_path).name

@@ -57,6 +57,7 @@ class Transcript(BaseModel):
     language: str
     segments: list[Segment]
     speakers: list[Speaker] = []
+    turns: list[SpeakerTurn] = []  # the diarizer's own speaker turns (DER is measured on these)
 
     def name_of(self, label: str | None) -> str | None:
         return next((s.name for s in self.speakers if s.label == label), None)
