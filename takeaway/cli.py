@@ -266,12 +266,15 @@ def kpi(by: Annotated[Optional[str], typer.Option(help="Roll up by team or use_c
 @app.command("eval")
 def evaluate(folder: Annotated[Path, typer.Argument(help="Folder of cases (subfolders with gold.json).")],
              as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-             case: Annotated[Optional[list[str]], typer.Option(help="Only these cases (repeatable).")] = None):
+             case: Annotated[Optional[list[str]], typer.Option(help="Only these cases (repeatable).")] = None,
+             out_dir: Annotated[Optional[Path], typer.Option("--out", help="Write each case's minutes "
+                                                            "(transcript and items) to OUT/<case>.json.")] = None):
     """Score the pipeline against labelled cases: WER, DER, items, owners, due dates."""
     from takeaway import evaluate as ev
 
     try:
-        results = ev.run(folder, progress=lambda name: err.print(f"evaluating {name}..."), only=case)
+        results = ev.run(folder, progress=lambda name: err.print(f"evaluating {name}..."), only=case,
+                         out=out_dir)
     except TakeawayError as exc:
         fail(str(exc))
     if as_json:

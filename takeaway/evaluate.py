@@ -1,6 +1,8 @@
 """Score the pipeline on labelled cases (folders with gold.json; format in fixtures/make_fixtures.py).
 
-Per case: WER (jiwer, lower-cased, no punctuation), DER (pyannote.metrics, collar 0 and 0.25 s),
+Per case: WER (jiwer, on text put through Whisper's English normalizer, the usual form for
+comparing recognizers: "four dollars and ninety nine cents" and "$4.99" are the same words;
+`wer_raw` is lower-cased text without punctuation only), DER (pyannote.metrics, collar 0 and 0.25 s),
 decision and action-item precision/recall (a predicted item matches a gold item when its
 evidence overlaps the gold turn), owner and due-date accuracy on matched items, items from
 silence, LLM tokens and wall time.
@@ -22,8 +24,8 @@ from takeaway.errors import TakeawayError
 from takeaway.settings import Settings
 from takeaway.speech.audio import decode
 
-NORMALIZE = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
-                           jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
+RAW = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
+                     jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
 TOLERANCE_S = 0.5
 
 
@@ -59,11 +61,24 @@ def match(predicted: list, gold: list[dict], turns: list[dict]) -> list[tuple[in
     return pairs
 
 
+def wer(reference: str, hypothesis: str, normalize: bool = True) -> float | None:
+    """Word error rate; with `normalize`, both texts first go through Whisper's English normalizer."""
+    if not reference.strip():
+        return None
+    if normalize:
+        from whisper_normalizer.english import EnglishTextNormalizer
+
+        english = EnglishTextNormalizer()
+        reference, hypothesis = english(reference), english(hypothesis)
+    return round(jiwer.wer(reference, hypothesis or "", reference_transform=RAW, hypothesis_transform=RAW), 3)
+
+
 def ratio(num: int, den: int) -> float | None:
     return round(num / den, 3) if den else None
 
 
-def score_case(case: Path, settings: Settings) -> dict:
+def score_case(case: Path, settings: Settings, out: Path | None = None) -> dict:
+    """One case's scores; with `out`, its minutes (transcript, items, usage) go to out/<case>.json."""
     gold = json.loads((case / "gold.json").read_text())
     meeting = gold["meeting"]
     began = time.perf_counter()
@@ -76,6 +91,10 @@ def score_case(case: Path, settings: Settings) -> dict:
     spoken = transcript.turns or transcript.segments
     extraction = pipeline.extract(transcript, engines.extractor_for(settings) if transcript.segments else None)
     wall = time.perf_counter() - began
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{case.name}.json").write_text(pipeline.minutes_of(transcript, extraction, timings).model_dump_json(
+            indent=1))
     ref_text = gold.get("reference_text") or " ".join(t["text"] for t in gold["turns"])
     hyp_text = " ".join(s.text for s in transcript.segments)
     items, gold_items = extraction.action_items, gold["action_items"]
@@ -91,8 +110,7 @@ def score_case(case: Path, settings: Settings) -> dict:
     return {
         "case": case.name,
         "audio_s": round(transcript.duration_s, 1),
-        "wer": round(jiwer.wer(ref_text, hyp_text, reference_transform=NORMALIZE, hypothesis_transform=NORMALIZE), 3)
-        if ref_text.strip() else None,
+        "wer": wer(ref_text, hyp_text), "wer_raw": wer(ref_text, hyp_text, normalize=False),
         "der": None if not gold["turns"] else round(der(gold["turns"], spoken, 0.0), 3),
         "der_collar_0.25": None if not gold["turns"] else round(der(gold["turns"], spoken, 0.25), 3),
         "gold_items": len(gold_items), "items": len(items), "matched": len(pairs),
@@ -113,7 +131,7 @@ def overall(cases: list[dict]) -> dict:
     dates = sum((c["due_accuracy"] or 0) * c["matched"] for c in cases)
     mean = lambda key: round(sum(c[key] for c in cases if c[key] is not None) /  # noqa: E731
                              max(1, sum(c[key] is not None for c in cases)), 3)
-    return {"case": "overall", "audio_s": round(sum(c["audio_s"] for c in cases), 1), "wer": mean("wer"),
+    return {"case": "overall", "audio_s": round(sum(c["audio_s"] for c in cases), 1), "wer": mean("wer"), "wer_raw": mean("wer_raw"),
             "der": mean("der"), "der_collar_0.25": mean("der_collar_0.25"), **total,
             "item_precision": ratio(total["matched"], total["items"]),
             "item_recall": ratio(total["matched"], total["gold_items"]),
@@ -125,7 +143,7 @@ def overall(cases: list[dict]) -> dict:
 
 
 def run(folder: Path, settings: Settings | None = None, progress: Callable[[str], None] | None = None,
-        only: list[str] | None = None) -> list[dict]:
+        only: list[str] | None = None, out: Path | None = None) -> list[dict]:
     cases = sorted(p.parent for p in Path(folder).glob("*/gold.json") if not only or p.parent.name in only)
     if not cases:
         raise TakeawayError(f"{folder}: no cases (subfolders with gold.json)")
@@ -134,11 +152,11 @@ def run(folder: Path, settings: Settings | None = None, progress: Callable[[str]
     for case in cases:
         if progress:
             progress(case.name)
-        results.append(score_case(case, settings))
+        results.append(score_case(case, settings, out))
     return results + [overall(results)]
 
 
-COLUMNS = {"case": "case", "audio_s": "audio s", "wer": "WER", "der": "DER", "der_collar_0.25": "DER c.25",
+COLUMNS = {"case": "case", "audio_s": "audio s", "wer": "WER", "wer_raw": "WER raw", "der": "DER", "der_collar_0.25": "DER c.25",
            "item_precision": "item P", "item_recall": "item R", "owner_accuracy": "owner", "due_accuracy": "due",
            "decision_precision": "dec P", "decision_recall": "dec R", "grounding": "grounded",
            "items_from_silence": "items w/o speech",

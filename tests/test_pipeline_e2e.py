@@ -9,6 +9,7 @@ import pytest
 
 from conftest import FIXTURES, ROOT, gold
 from takeaway import evaluate
+from takeaway.extract.schemas import Minutes
 from takeaway.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -88,9 +89,17 @@ def test_silence_yields_no_items_and_no_error(prefect_server, tmp_path):
     assert minutes.usage.llm.prompt_tokens == 0
 
 
-def test_stereo_call_by_channel():
-    result = evaluate.score_case(FIXTURES / "support_call", Settings())
+def test_stereo_call_by_channel(tmp_path):
+    result = evaluate.score_case(FIXTURES / "support_call", Settings(), out=tmp_path)
     assert result["item_recall"] >= 0.5 and result["der"] <= 0.3
+    minutes = Minutes.model_validate_json((tmp_path / "support_call.json").read_text())
+    assert len(minutes.action_items) == result["items"] and minutes.segments
+
+
+def test_wer_compares_normalized_words():
+    assert evaluate.wer("We keep the price at four dollars and ninety nine cents.", "we keep the price at $4.99") == 0
+    assert evaluate.wer("four dollars", "$4", normalize=False) == 1.0
+    assert evaluate.wer("", "anything") is None and evaluate.wer("one two", "") == 1.0
 
 
 @pytest.mark.parametrize("content", [b"", b"not audio " * 100])

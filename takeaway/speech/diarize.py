@@ -160,10 +160,12 @@ def timeline(regions, windows, labels) -> list[SpeakerTurn]:
     for start, end in regions:
         steps = np.arange(start, end, STEP_S) + STEP_S / 2
         votes = np.zeros((len(steps), n_speakers))
-        for (w_start, w_end), lab in zip(windows, labels):
+        inside = np.flatnonzero((windows[:, 0] < end) & (windows[:, 1] > start))  # only this region's windows
+        for (w_start, w_end), lab in zip(windows[inside], labels[inside]):
             votes[(steps >= w_start) & (steps < w_end), lab] += 1
-        step_labels = np.where(votes.sum(axis=1) > 0, votes.argmax(axis=1),
-                               labels[np.abs(centers[None, :] - steps[:, None]).argmin(axis=1)])
+        near = inside if len(inside) else np.arange(len(windows))
+        nearest = labels[near][np.abs(centers[near][None, :] - steps[:, None]).argmin(axis=1)]
+        step_labels = np.where(votes.sum(axis=1) > 0, votes.argmax(axis=1), nearest)
         for i, lab in enumerate(step_labels):
             t0 = max(start, steps[i] - STEP_S / 2)
             t1 = min(end, steps[i] + STEP_S / 2)
