@@ -12,9 +12,9 @@ from pathlib import Path
 
 from takeaway.extract.extract import Extraction, Extractor
 from takeaway.extract.schemas import LLMUsage, MeetingInfo, Minutes, Usage
-from takeaway.speech.attribute import attribute
+from takeaway.speech.attribute import attribute, merge_channels
 from takeaway.speech.audio import Audio
-from takeaway.speech.diarize import EmbeddedDiarizer
+from takeaway.speech.diarize import EmbeddedDiarizer, channel_turns, is_call, label
 from takeaway.speech.naming import name_speakers
 from takeaway.speech.transcribe import Progress, Transcriber
 from takeaway.speech.types import Recording, Transcript
@@ -44,14 +44,32 @@ def make_recording(path: str | Path, title: str | None = None, start: datetime |
 
 def transcribe(recording: Recording, audio: Audio, transcriber: Transcriber, diarizer: EmbeddedDiarizer,
                progress: Progress | None = None, timings: dict | None = None, name_prompt: bool = True) -> Transcript:
-    """Transcribe, diarize, attribute every word to a speaker and name the speakers."""
+    """Transcribe, diarize, attribute every word to a speaker and name the speakers.
+
+    A call recording with one speaker per channel is transcribed channel by channel instead: each
+    channel's words are its speaker's, and crosstalk neither blurs the words nor their speaker."""
     timings = timings if timings is not None else {}
+    names = recording.participants if name_prompt else None
     t0 = time.perf_counter()
-    segments, language = transcriber(audio.mono, progress, recording.participants if name_prompt else None)
-    t1 = time.perf_counter()
-    turns = diarizer(audio, len(recording.participants) or None) if segments else []
-    t2 = time.perf_counter()
-    segments = attribute(segments, turns)
+    if is_call(audio):
+        channels, language = [], "en"
+        for ch, samples in enumerate(audio.samples):
+            def shifted(done: float, total: float, ch: int = ch) -> None:
+                if progress:
+                    progress(ch * total + done, audio.channels * total)
+
+            segments, language = transcriber(samples, shifted, names)
+            channels.append(segments)
+        t1 = time.perf_counter()
+        turns = channel_turns(audio.samples) if any(channels) else []
+        t2 = time.perf_counter()
+        segments = merge_channels(channels, turns, [label(ch) for ch in range(audio.channels)])
+    else:
+        segments, language = transcriber(audio.mono, progress, names)
+        t1 = time.perf_counter()
+        turns = diarizer(audio, len(recording.participants) or None) if segments else []
+        t2 = time.perf_counter()
+        segments = attribute(segments, turns)
     speakers = name_speakers(segments, recording.participants)
     timings["transcribe"] = {"wall_s": round(t1 - t0, 3)}
     timings["diarize"] = {"wall_s": round(t2 - t1, 3)}

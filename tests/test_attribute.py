@@ -26,3 +26,18 @@ def test_overlapped_speech_is_marked():
     # "I'll send" is A's (A holds most of each word), "it." is B's after A stopped: only A's part overlaps
     assert [(s.speaker, s.overlap) for s in out] == [("A", False), ("A", True), ("B", False), ("A", False)]
 
+
+
+def test_call_channels_are_cut_into_turns_and_merged_in_time_order():
+    from takeaway.speech.attribute import merge_channels
+
+    # the VAD joined the agent's two turns into one segment; the customer spoke in the pause between them
+    agent = [seg([(0.0, 0.8, " Hello,"), (0.8, 1.5, " Kevin."), (4.0, 4.6, " I'll"), (4.6, 5.5, " refund it.")])]
+    customer = [seg([(2.0, 3.4, " Charged twice."), (5.0, 5.8, " Thanks.")])]
+    turns = [SpeakerTurn(start=0, end=1.6, speaker="A"), SpeakerTurn(start=1.9, end=3.5, speaker="C"),
+             SpeakerTurn(start=3.9, end=5.6, speaker="A"), SpeakerTurn(start=4.9, end=5.9, speaker="C")]
+    out = merge_channels([agent, customer], turns, ["A", "C"])
+    assert [(s.id, s.speaker, s.text) for s in out] == [
+        (0, "A", "Hello, Kevin."), (1, "C", "Charged twice."), (2, "A", "I'll refund it."), (3, "C", "Thanks.")]
+    assert all(w.speaker == s.speaker for s in out for w in s.words)
+    assert [s.overlap for s in out] == [False, False, True, True]  # both talk over 4.9-5.6 s

@@ -47,3 +47,11 @@ def test_commitments_and_requests_are_actionable(text):
 def test_confirmation():
     assert grounding.is_confirmation("Sure, I will do that.")
     assert not grounding.is_confirmation("I will fix the login bug by Friday.")
+
+
+@pytest.mark.parametrize("text", [
+    "Thank you for calling Acme support. How can I help you today?",  # "How can" names no one
+    "Thanks for joining. Should we move the demo to Friday?",
+])
+def test_a_greeting_beside_a_question_is_no_commitment(text):
+    assert not grounding.is_commitment(text)

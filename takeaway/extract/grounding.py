@@ -58,7 +58,8 @@ def is_self_commitment(text: str) -> bool:
     return bool(SELF.search(text))
 
 
-NOT_PEOPLE = {"We", "They", "It", "That", "This", "He", "She", "Everyone", "Someone", "Nobody", "You", "Which", "What"}
+NOT_PEOPLE = {"We", "They", "It", "That", "This", "He", "She", "Everyone", "Someone", "Nobody", "You", "Which", "What",
+              "How", "Who", "Why", "When", "Where"}
 
 
 def is_delegation(text: str) -> bool:
@@ -67,9 +68,10 @@ def is_delegation(text: str) -> bool:
 
 
 def is_commitment(text: str) -> bool:
-    """An actionable turn in which someone commits ("I will ..."), is asked ("Ben, can you ...") or is
-    given a task ("Priya will ...")."""
-    return is_actionable(text) and (is_self_commitment(text) or bool(REQUEST.search(text)) or is_delegation(text))
+    """A turn with an actionable sentence in which someone commits ("I will ..."), is asked ("Ben, can
+    you ...") or is given a task ("Priya will ...")."""
+    return any(sentence_is_actionable(s) and (is_self_commitment(s) or bool(REQUEST.search(s)) or is_delegation(s))
+               for s in sentences(text))
 
 
 def content_words(text: str) -> list[str]:

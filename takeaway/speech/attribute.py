@@ -1,4 +1,7 @@
-"""Give every word a speaker, split segments where the speaker changes, mark overlapped speech."""
+"""Give every word a speaker, split segments where the speaker changes, mark overlapped speech.
+
+A call recording transcribed channel by channel needs no attribution: `merge_channels` labels each
+channel's segments with its speaker and interleaves them by time."""
 
 from __future__ import annotations
 
@@ -61,3 +64,42 @@ def attribute(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Segment
                                    text=text, words=run if seg.words else [],
                                    overlap=overlapped(run[0].start, run[-1].end, spans)))
     return out
+
+
+def merge_channels(channels: list[list[Segment]], turns: list[SpeakerTurn], labels: list[str],
+                   max_pause_s: float = 1.5) -> list[Segment]:
+    """Each channel's segments, spoken by that channel's speaker (`labels`), merged in time order.
+
+    The VAD joins a channel's speech across the other side's turns, so a segment is cut where the
+    other channel speaks in a pause between its words (or a pause exceeds `max_pause_s`): each
+    segment is one turn. Overlapped speech (both channels at once) is marked; ids renumbered."""
+    spans = overlaps(turns)
+    pieces: list[tuple[Segment, str]] = []
+    for segments, speaker in zip(channels, labels):
+        others = [t for t in turns if t.speaker != speaker]
+        for seg in segments:
+            for run in split_at_turns(seg.words, others, max_pause_s) if seg.words else [[]]:
+                words = [w.model_copy(update={"speaker": speaker}) for w in run]
+                text = "".join(w.word for w in run).strip() if run else seg.text
+                if text:
+                    pieces.append((seg.model_copy(update={"start": run[0].start if run else seg.start,
+                                                          "end": run[-1].end if run else seg.end,
+                                                          "text": text, "words": words}), speaker))
+    pieces.sort(key=lambda pair: (pair[0].start, pair[0].end))
+    return [seg.model_copy(update={"id": i, "speaker": speaker, "overlap": overlapped(seg.start, seg.end, spans)})
+            for i, (seg, speaker) in enumerate(pieces)]
+
+
+def split_at_turns(words: list[Word], others: list[SpeakerTurn], max_pause_s: float) -> list[list[Word]]:
+    """Words in runs, cut at pauses in which another speaker starts talking, or longer than `max_pause_s`."""
+    runs: list[list[Word]] = []
+    for w in words:
+        if runs:
+            gap_start, gap_end = runs[-1][-1].end, w.start
+            if gap_end - gap_start > max_pause_s or any(gap_start <= t.start < gap_end for t in others):
+                runs.append([w])
+                continue
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    return runs

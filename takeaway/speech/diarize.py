@@ -58,14 +58,9 @@ class EmbeddedDiarizer:
 
     def __call__(self, audio: Audio, expected: int | None = None) -> list[SpeakerTurn]:
         """expected: how many people may speak (e.g. the participant list); fewer can be found."""
-        if audio.channels == 2 and channels_are_speakers(audio.samples):
-            return self.by_channel(audio.samples)
+        if is_call(audio):
+            return channel_turns(audio.samples)
         return self.by_voice(audio.mono, expected)
-
-    def by_channel(self, samples: np.ndarray) -> list[SpeakerTurn]:
-        turns = [SpeakerTurn(start=s, end=e, speaker=label(ch))
-                 for ch in range(samples.shape[0]) for s, e in speech_regions(samples[ch])]
-        return sorted(turns, key=lambda t: t.start)
 
     def by_voice(self, samples: np.ndarray, expected: int | None = None) -> list[SpeakerTurn]:
         regions = speech_regions(samples)
@@ -84,6 +79,18 @@ class EmbeddedDiarizer:
             return []
         labels = cluster(np.array(embeddings), self.options, expected)
         return timeline(regions, windows, labels)
+
+
+def is_call(audio: Audio) -> bool:
+    """A stereo call recording with one speaker per channel."""
+    return audio.channels == 2 and channels_are_speakers(audio.samples)
+
+
+def channel_turns(samples: np.ndarray) -> list[SpeakerTurn]:
+    """Speaker turns of a call recording: channel N's speech regions are SPEAKER_0N's."""
+    turns = [SpeakerTurn(start=s, end=e, speaker=label(ch))
+             for ch in range(samples.shape[0]) for s, e in speech_regions(samples[ch])]
+    return sorted(turns, key=lambda t: t.start)
 
 
 def channels_are_speakers(samples: np.ndarray) -> bool:
