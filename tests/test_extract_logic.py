@@ -129,3 +129,18 @@ def test_an_item_whose_evidence_is_overlapped_speech_goes_to_review():
     noisy = Extractor(Scripted(answer))(t).action_items[0]
     assert clean.status == "ready" and noisy.status == "needs_review"
     assert "evidence is overlapped speech" in noisy.flags
+
+
+def test_decisions_are_settled_statements_and_none_is_passed_over():
+    lines = [("S0", "Should we move the demo?"),
+             ("S1", "No, the demo stays on Thursday."),
+             ("S0", "Let's plan the launch party."),
+             ("S1", "Ok, we'll do."),
+             ("S0", "Great. Let's make it official: we will launch on December first.")]
+    t = typed_transcript(lines, {"S0": "Rosa", "S1": "Sam"}, "2026-11-06T09:15:00-05:00", "Standup")
+    # the model calls a question and a proposal decisions, and misses the two that were settled
+    answer = {"decisions": [{"text": "Move the demo", "lines": [0]}, {"text": "Plan the launch party", "lines": [2]}],
+              "action_items": []}
+    result = Extractor(Scripted(answer))(t)
+    assert [(d.id, d.text, [e.segment_id for e in d.evidence]) for d in result.decisions] == [
+        ("D1", "The demo stays on Thursday", [1]), ("D2", "We will launch on December first", [4])]

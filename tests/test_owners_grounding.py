@@ -55,3 +55,17 @@ def test_confirmation():
 ])
 def test_a_greeting_beside_a_question_is_no_commitment(text):
     assert not grounding.is_commitment(text)
+
+
+@pytest.mark.parametrize("text,settled", [
+    ("Good. We decided to publish the report in December.", True),
+    ("No, we will keep the kickoff in person.", True),
+    ("No, the demo stays on Thursday.", True),
+    ("Should we keep the kickoff in person?", False),
+    ("Maybe we will move it online.", False),
+    ("Okay, we'll do.", False),
+    ("We will see next week.", False),
+    ("I will keep the notes.", False),
+])
+def test_a_decision_is_a_settled_group_statement(text, settled):
+    assert grounding.is_decision(text) is settled

@@ -3,6 +3,7 @@
 import pytest
 
 from conftest import FIXTURES, gold
+from takeaway.errors import LanguageError
 from takeaway.evaluate import wer
 from takeaway.speech import transcribe
 from takeaway.speech.audio import decode
@@ -76,13 +77,14 @@ def test_long_audio_is_cut_into_windows_at_quiet_points():
 @pytest.mark.slow
 @pytest.mark.parametrize("language", ["german", "spanish"])
 def test_english_only_model_refuses_other_languages(language):
-    """tiny.en on German or Spanish speech says so instead of returning English-looking nonsense."""
+    """tiny.en on German or Spanish speech says so instead of returning English-looking nonsense, whatever
+    the thread count (whisper samples at random on speech it cannot decode, so each count gives other words)."""
     from conftest import ROOT
-    from takeaway.errors import LanguageError
 
     samples = decode(ROOT / "tests" / "data" / f"{language}.flac").mono
-    with pytest.raises(LanguageError, match="does not sound like English.*English-only"):
-        Transcriber(TranscribeOptions())(samples)
+    for threads in (1, 2, 5):
+        with pytest.raises(LanguageError, match="does not sound like English.*English-only"):
+            Transcriber(TranscribeOptions(threads=threads))(samples)
 
 
 def test_english_check_passes_english_and_short_or_empty_speech():
@@ -95,3 +97,8 @@ def test_english_check_passes_english_and_short_or_empty_speech():
     check_english([seg(0.9, 0.8, 0.85)], "tiny.en")
     check_english([seg(0.1, 0.2)], "tiny.en")  # two words say too little to judge
     check_english([], "tiny.en")
+    check_english([seg(0.9, 0.8, 0.85)], "tiny.en", speech_s=4.0)
+    with pytest.raises(LanguageError, match=r"2 words recognized in 15 s of speech"):
+        check_english([seg(0.1, 0.2)], "tiny.en", speech_s=15.0)  # the model gave up on what it heard
+    with pytest.raises(LanguageError, match="mean word confidence 0.15"):
+        check_english([seg(0.1, 0.2, 0.15)], "tiny.en", speech_s=2.0)

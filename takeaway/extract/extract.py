@@ -194,10 +194,21 @@ class Extractor:
                 continue
             if max(grounding.resemblance(d.text, by_id[i].text) for i in lines) < 40:
                 continue  # not what the cited lines say
+            if not any(grounding.is_decision(by_id[i].text) for i in lines):
+                continue  # a question, an idea or a proposal: nothing was settled
             cited.update(lines)
             evidence = [evidence_of(by_id[i]) for i in lines]
             if evidence:
                 decisions.append(Decision(id=f"D{len(decisions) + 1}", text=d.text.strip(), evidence=evidence))
+        for seg in transcript.segments:
+            # a settled statement the model passed over is still a decision
+            if seg.id not in cited | item_lines and grounding.is_decision(seg.text):
+                cited.add(seg.id)
+                decisions.append(Decision(id=f"D{len(decisions) + 1}", text=settled(seg.text),
+                                          evidence=[evidence_of(seg)]))
+        decisions.sort(key=lambda d: d.evidence[0].segment_id)
+        for i, d in enumerate(decisions):
+            d.id = f"D{i + 1}"
         groups: list[tuple[RawItem, list[Segment]]] = []
         rejected = 0
         for item in raw.action_items:
@@ -219,7 +230,7 @@ class Extractor:
                 same[1].extend(s for s in actionable if s not in same[1])
                 continue
             groups.append((item, actionable))
-        covered = {s.id for _, segs in groups for s in segs} | {i for d in raw.decisions for i in d.lines}
+        covered = {s.id for _, segs in groups for s in segs} | {i for d in raw.decisions for i in d.lines} | cited
         for seg in transcript.segments:
             # a dated commitment or request the model passed over is still an item
             if seg.id not in covered and is_dated_commitment(seg.text):
@@ -346,6 +357,15 @@ def describe(text: str) -> str:
                   r"will you|please)\s+", "", text, flags=re.I)
     text = text.strip().rstrip("?.!")
     return text[:1].upper() + text[1:]
+
+
+def settled(text: str) -> str:
+    """A decision's text from the sentence that settles it: "No, we will keep it in person." -> "We will keep
+    it in person"."""
+    sentence = next(s for s in grounding.sentences(text) if grounding.is_decision(s))
+    sentence = re.sub(r"^(?:\W*(?:no|ok(?:ay)?|so|great|good|right|agreed|yes|fine)\b[\s,.!:]*)+", "", sentence, flags=re.I)
+    sentence = re.sub(r"^let's make it official\W+", "", sentence, flags=re.I).strip().rstrip(".!")
+    return sentence[:1].upper() + sentence[1:]
 
 
 def people_of(transcript: Transcript) -> list[str]:

@@ -40,13 +40,17 @@ def sentence_is_actionable(text: str) -> bool:
     return True
 
 
-DECIDED = re.compile(r"\bwe(?:'ve| have)? (?:decided|agreed)\b|\blet's make it official\b|\bit(?:'s| is) decided\b",
-                     re.I)
+DECIDED = re.compile(r"\bwe(?:'ve| have)? (?:decided|agreed)\b|\blet's make it official\b|\bit(?:'s| is) (?:decided|final)\b|"
+                     r"\b(?:let's|we'll|we will) go with\b|\bwe(?:'ll| will| are going to| shall) (?!see\b|talk\b|discuss\b"
+                     r"|need\b|try\b|look\b|check\b|do\b)[a-z]+|\b(?:stays|remains) (?:on|at|in|as|the)\b", re.I)
 
 
 def is_decision(text: str) -> bool:
-    """A statement of what the group settled ("we decided to publish in December")."""
-    return bool(DECIDED.search(text)) and not SELF.search(text)
+    """A statement of what the group settled ("we decided to publish in December", "no, we will keep the
+    kickoff in person", "the demo stays on Thursday"): one sentence that says so, neither a question, nor
+    hedged, nor a personal commitment."""
+    return any(DECIDED.search(s) and not SELF.search(s) and not HEDGE.search(s) and not s.rstrip().endswith("?")
+               for s in sentences(text))
 
 
 def is_confirmation(text: str) -> bool:

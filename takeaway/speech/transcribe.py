@@ -117,6 +117,7 @@ class Transcriber:
         total = len(samples) / SAMPLE_RATE
         segments: list[Segment] = []
         language = "en"
+        speech_s = 0.0
         for start, end in windows(samples, self.options.window_s):
             offset = start / SAMPLE_RATE
 
@@ -124,7 +125,8 @@ class Transcriber:
                 if progress:
                     progress(min(offset + done, total), total)
 
-            piece, language = self.transcribe_window(samples[start:end], shifted, names)
+            piece, language, heard_s = self.transcribe_window(samples[start:end], shifted, names)
+            speech_s += heard_s
             for seg in piece:
                 words = [w.model_copy(update={"start": w.start + offset, "end": w.end + offset}) for w in seg.words]
                 segments.append(seg.model_copy(update={"id": len(segments), "start": seg.start + offset,
@@ -132,11 +134,12 @@ class Transcriber:
         if progress:
             progress(total, total)
         if not self.multilingual:
-            check_english(segments, self.model_id)
+            check_english(segments, self.model_id, speech_s)
         return segments, language
 
     def transcribe_window(self, samples: np.ndarray, progress: Progress | None,
-                          names: list[str] | None) -> tuple[list[Segment], str]:
+                          names: list[str] | None) -> tuple[list[Segment], str, float]:
+        """One window's segments, its language and its seconds of speech (after VAD)."""
         total = len(samples) / SAMPLE_RATE
         kwargs = dict(beam_size=self.options.beam_size, vad_filter=True, word_timestamps=True,
                       condition_on_previous_text=False, language=None if self.multilingual else "en",
@@ -155,29 +158,38 @@ class Transcriber:
                      for w in piece.words or []]
             segments.append(Segment(id=len(segments), start=piece.start, end=piece.end,
                                     text=cut_loops(piece.text.strip()), words=words))
-        return segments, info.language
+        return segments, info.language, info.duration_after_vad
 
     @property
     def multilingual(self) -> bool:
         return bool(self.model.model.is_multilingual)
 
 
-#: mean word probability below which an English-only model is not hearing English (measured with tiny.en:
-#: English fixtures 0.86-0.87 incl. real speech, German 0.42, Spanish 0.06)
+#: mean word probability below which an English-only model is not hearing English (measured with tiny.en
+#: over 6 thread counts: English fixtures 0.81-0.87 incl. real speech; German 0.05-0.36, Spanish 0.13-0.46,
+#: which vary from run to run because whisper falls back to sampling on speech it cannot decode)
 ENGLISH_MIN_WORD_PROBABILITY = 0.6
+#: fewer words per second of speech than this means the model did not understand it (English: 2-3 words/s;
+#: German once gave 2 words for 15 s of speech)
+ENGLISH_MIN_WORDS_PER_S = 0.5
+#: below this much speech, too little was said to judge
+ENGLISH_MIN_SPEECH_S = 5.0
 
 
-def check_english(segments: list[Segment], model: str) -> None:
+def check_english(segments: list[Segment], model: str, speech_s: float = 0.0) -> None:
     """An English-only model turns other languages into English-looking nonsense with low word
-    probabilities: stop with a clear error rather than extract items from it."""
+    probabilities, or gives up after a few words: stop with a clear error rather than extract items
+    from it. speech_s: seconds of speech the VAD found."""
     words = [w for s in segments for w in s.words]
-    if len(words) < 3:
+    if speech_s >= ENGLISH_MIN_SPEECH_S and len(words) < ENGLISH_MIN_WORDS_PER_S * speech_s:
+        why = f"{len(words)} words recognized in {speech_s:.0f} s of speech"
+    elif len(words) >= 3 and (mean := sum(w.probability for w in words) / len(words)) < ENGLISH_MIN_WORD_PROBABILITY:
+        why = f"mean word confidence {mean:.2f}"
+    else:
         return
-    mean = sum(w.probability for w in words) / len(words)
-    if mean < ENGLISH_MIN_WORD_PROBABILITY:
-        raise LanguageError(f"this recording does not sound like English (mean word confidence {mean:.2f}), and "
-                            f"the ASR model {model!r} is English-only: set TAKEAWAY_ASR_MODEL to a multilingual "
-                            "model (e.g. small, large-v3) to transcribe it")
+    raise LanguageError(f"this recording does not sound like English ({why}), and the ASR model {model!r} is "
+                        "English-only: set TAKEAWAY_ASR_MODEL to a multilingual model (e.g. small, large-v3) "
+                        "to transcribe it")
 
 
 LOOP = re.compile(r"(\b.{4,60}?\b)(?:[\s,.!?-]+\1\b){2,}", re.I)
