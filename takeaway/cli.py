@@ -102,11 +102,34 @@ def process(
     from takeaway import report
 
     report.print_minutes(minutes, out)
+    print_filed(minutes, Settings().for_team(team).tracker)
     ready = sum(i.status == "ready" for i in minutes.action_items)
     out.print(f"{len(minutes.action_items)} action item(s), {ready} ready, "
               f"{len(minutes.action_items) - ready} to review; {len(minutes.decisions)} decision(s). "
               f"Minutes: {out_dir / 'minutes.json'}, {out_dir / 'minutes.md'}. "
               f"Wall time {time.perf_counter() - began:.1f} s.")
+
+
+def print_filed(minutes, tracker: str) -> None:
+    """Where each item went: its id in the tracker, or why it is not there yet."""
+    if not minutes.action_items:
+        return
+    pushes = {p.item_key: p for p in ledger().pushes(tracker=tracker)}
+    table = Table(title=f"Filed in {tracker}")
+    for col in ("Task", "Owner", "In tracker", "Link"):
+        table.add_column(col)
+    for item in minutes.action_items:
+        push = pushes.get(item.id)
+        if push is None:
+            review = ledger().item(item.id).review
+            where = {"pending": "waiting for review (takeaway review)", "rejected": "rejected by a reviewer"}.get(
+                review, "not filed")
+        elif push.state == "pending":
+            where = "pending: tracker unavailable (takeaway push-pending)"
+        else:
+            where = push.external_id or "filed"
+        table.add_row(item.description, item.owner or "?", where, (push.url or "") if push else "")
+    out.print(table)
 
 
 @app.command()
@@ -115,8 +138,11 @@ def tasks(state: Annotated[Optional[str], typer.Option(help="open, needs_review 
     table = Table(title="Local board")
     for col in ("Id", "Owner", "Task", "Due", "State", "Meeting"):
         table.add_column(col)
+    titles: dict[str, str] = {}
     for t in ledger().tasks(state):
-        table.add_row(f"TW-{t.id}", t.owner or "?", t.title, str(t.due_date or "-"), t.state, t.meeting_id)
+        if t.meeting_id not in titles:
+            titles[t.meeting_id] = ledger().minutes(t.meeting_id).meeting.title
+        table.add_row(f"TW-{t.id}", t.owner or "?", t.title, str(t.due_date or "-"), t.state, titles[t.meeting_id])
     out.print(table)
 
 

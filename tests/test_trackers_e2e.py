@@ -80,7 +80,11 @@ def test_each_item_filed_once_through_outage_lost_reply_and_rerun(prefect_server
     assert dm_users == owners  # every owner heard of their item once it was filed, outage or not
     assert sum(len(v) for v in slack["dms"].values()) == len(ready)
     digests = [m for m in slack["messages"] if m["channel"] == "C0LAUNCH01"]
-    assert len(digests) == 2 and "pending" in digests[0]["text"]
+    assert len(digests) == 2 and "pending" in digests[0]["text"]  # the second: everything filed now
+
+    # one more re-run changes nothing: the lead is not told the same thing again
+    process(tmp_path / "3", tracker=tracker)
+    assert len([m for m in sandbox.state("slack")["messages"] if m["channel"] == "C0LAUNCH01"]) == 2
 
 
 def test_review_pause_is_answered_through_prefect(prefect_server, configured, tmp_path, monkeypatch):
@@ -175,3 +179,6 @@ def test_a_run_killed_midway_files_nothing_twice(prefect_server, configured, tmp
     assert again.returncode == 0, again.stderr
     keys = remote_keys(sandbox, "jira")
     assert len(keys) == len(set(keys)) >= 3  # every item once, the one whose answer was lost included
+    # the run says where each item went
+    issues = [i["key"] for i in sandbox.state("jira")["issues"]]
+    assert "Filed in jira" in again.stdout and all(key in again.stdout for key in issues), again.stdout

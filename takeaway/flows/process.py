@@ -104,12 +104,14 @@ def hold_task(minutes: Minutes, settings: Settings) -> tuple[list[str], list[str
     return to_file, waiting
 
 
-def send_notice(notifier, notice: Notice) -> None:
+def send_notice(notifier, notice: Notice) -> bool:
     """Send a notice; a chat outage is logged, never fails the run (the tasks are already filed)."""
     try:
         with_retry(lambda: notifier.send(notice), what=f"{notifier.name} message", attempts=3)
+        return True
     except TrackerError as exc:
         get_run_logger().warning("could not send the %s notice: %s", notice.kind, exc)
+        return False
 
 
 @task(name="file", cache_policy=NO_CACHE)
@@ -235,10 +237,22 @@ def tell_lead(minutes: Minutes, settings: Settings, filed: list[Filed]) -> None:
         headline += f", {len(pending)} pending (tracker unavailable; `takeaway push-pending` retries)"
     if waiting:
         headline += f", {len(waiting)} waiting for review (`takeaway review`)"
-    send_notice(notifier, Notice(kind="digest", to=None, headline=headline, lines=lines))
+    tell_lead_once(ledger, notifier, minutes.meeting.id, Notice(kind="digest", to=None, headline=headline,
+                                                                lines=lines))
     if waiting:
-        send_notice(notifier, Notice(kind="review", to=None, headline=f"{len(waiting)} item(s) from "
-                                f"\"{minutes.meeting.title}\" wait for your review: run `takeaway review`",
-                                lines=[NoticeLine(task=r.description, owner=r.owner, due_date=r.due_date,
-                                                  quote=r.evidence[0]["quote"] if r.evidence else "")
-                                       for r in waiting]))
+        tell_lead_once(ledger, notifier, minutes.meeting.id, Notice(
+            kind="review", to=None, headline=f"{len(waiting)} item(s) from \"{minutes.meeting.title}\" wait for "
+                                             "your review: run `takeaway review`",
+            lines=[NoticeLine(task=r.description, owner=r.owner, due_date=r.due_date,
+                              quote=r.evidence[0]["quote"] if r.evidence else "") for r in waiting]))
+
+
+def tell_lead_once(ledger, notifier, meeting_id: str, notice: Notice) -> None:
+    """Send the lead a meeting's notice unless the very same one was sent before: a re-run that changed
+    nothing does not tell the lead again; a changed state (items filed after an outage) does."""
+    sent = {"meeting": meeting_id, "notify": notifier.name,
+            "notice": hashlib.sha256(notice.model_dump_json().encode()).hexdigest()[:16]}
+    if ledger.noted(f"{notice.kind}.sent", **sent):
+        get_run_logger().info("the team lead already has this %s; not sent again", notice.kind)
+    elif send_notice(notifier, notice):
+        ledger.note(f"{notice.kind}.sent", **sent)

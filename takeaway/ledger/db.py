@@ -157,6 +157,17 @@ class Ledger:
     def audit(self, session: Session, event: str, **detail) -> None:
         session.add(AuditRow(event=event, detail=json.loads(json.dumps(detail, default=str))))
 
+    def note(self, event: str, **detail) -> None:
+        """Record an event outside any other change (e.g. a message sent)."""
+        with self.session() as s, s.begin():
+            self.audit(s, event, **detail)
+
+    def noted(self, event: str, **detail) -> bool:
+        """Whether the audit trail already holds this event with this detail."""
+        detail = json.loads(json.dumps(detail, default=str))
+        with self.session() as s:
+            return any(row.detail == detail for row in s.scalars(select(AuditRow).where(AuditRow.event == event)))
+
     # -- meetings and items -----------------------------------------------------------------
     def record_minutes(self, minutes: Minutes) -> None:
         """Store the meeting and its items (re-recording the same meeting updates, never duplicates;

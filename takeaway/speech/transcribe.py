@@ -117,7 +117,7 @@ class Transcriber:
         total = len(samples) / SAMPLE_RATE
         segments: list[Segment] = []
         language = "en"
-        speech_s = 0.0
+        heard = Heard()
         for start, end in windows(samples, self.options.window_s):
             offset = start / SAMPLE_RATE
 
@@ -125,8 +125,7 @@ class Transcriber:
                 if progress:
                     progress(min(offset + done, total), total)
 
-            piece, language, heard_s = self.transcribe_window(samples[start:end], shifted, names)
-            speech_s += heard_s
+            piece, language = self.transcribe_window(samples[start:end], shifted, names, heard)
             for seg in piece:
                 words = [w.model_copy(update={"start": w.start + offset, "end": w.end + offset}) for w in seg.words]
                 segments.append(seg.model_copy(update={"id": len(segments), "start": seg.start + offset,
@@ -134,12 +133,13 @@ class Transcriber:
         if progress:
             progress(total, total)
         if not self.multilingual:
-            check_english(segments, self.model_id, speech_s)
+            check_english(segments, self.model_id, heard)
         return segments, language
 
     def transcribe_window(self, samples: np.ndarray, progress: Progress | None,
-                          names: list[str] | None) -> tuple[list[Segment], str, float]:
-        """One window's segments, its language and its seconds of speech (after VAD)."""
+                          names: list[str] | None, heard: Heard | None = None) -> tuple[list[Segment], str]:
+        """One window's segments and language; `heard` adds up how much speech it held and how much of it
+        the decoder could only guess at."""
         total = len(samples) / SAMPLE_RATE
         kwargs = dict(beam_size=self.options.beam_size, vad_filter=True, word_timestamps=True,
                       condition_on_previous_text=False, language=None if self.multilingual else "en",
@@ -152,37 +152,58 @@ class Transcriber:
         for piece in pieces:
             if progress:
                 progress(min(piece.end, total), total)
+            if heard is not None:
+                heard.decoded_s += piece.end - piece.start
+                heard.guessed_s += (piece.end - piece.start) * (piece.temperature >= GUESSING_TEMPERATURE)
             if is_hallucination(piece) or is_loop(piece.text, segments):
                 continue
             words = [Word(start=w.start, end=w.end, word=w.word, probability=w.probability)
                      for w in piece.words or []]
             segments.append(Segment(id=len(segments), start=piece.start, end=piece.end,
                                     text=cut_loops(piece.text.strip()), words=words))
-        return segments, info.language, info.duration_after_vad
+        if heard is not None:
+            heard.speech_s += info.duration_after_vad
+        return segments, info.language
 
     @property
     def multilingual(self) -> bool:
         return bool(self.model.model.is_multilingual)
 
 
-#: mean word probability below which an English-only model is not hearing English (measured with tiny.en
-#: over 6 thread counts: English fixtures 0.81-0.87 incl. real speech; German 0.05-0.36, Spanish 0.13-0.46,
-#: which vary from run to run because whisper falls back to sampling on speech it cannot decode)
+#: Signs that an English-only model is not hearing English, measured with tiny.en over 6 runs per file at
+#: 1, 2 and 5 threads (whisper falls back to sampling at random on speech it cannot decode, so the words of
+#: German or Spanish change from run to run; English fixtures, real speech included, never changed):
+#: mean word probability: English 0.77-0.88, German 0.11-0.46, Spanish 0.13-0.46;
 ENGLISH_MIN_WORD_PROBABILITY = 0.6
-#: fewer words per second of speech than this means the model did not understand it (English: 2-3 words/s;
-#: German once gave 2 words for 15 s of speech)
+#: words per second of speech: English 2.3-2.5; German once gave 2 words for 15 s;
 ENGLISH_MIN_WORDS_PER_S = 0.5
+#: share of the decoded time the decoder had to guess (temperature fallback up to >= 0.6): English 0,
+#: German and Spanish 1.0 in 11 of 12 runs (0.33 in the other, whose word probability was 0.46).
+GUESSING_TEMPERATURE = 0.6
+ENGLISH_MAX_GUESSED = 0.5
 #: below this much speech, too little was said to judge
 ENGLISH_MIN_SPEECH_S = 5.0
 
 
-def check_english(segments: list[Segment], model: str, speech_s: float = 0.0) -> None:
+@dataclass
+class Heard:
+    """What the decoder made of the speech: seconds found by the VAD, decoded, and decoded only by guessing."""
+
+    speech_s: float = 0.0
+    decoded_s: float = 0.0
+    guessed_s: float = 0.0
+
+
+def check_english(segments: list[Segment], model: str, heard: Heard | None = None) -> None:
     """An English-only model turns other languages into English-looking nonsense with low word
-    probabilities, or gives up after a few words: stop with a clear error rather than extract items
-    from it. speech_s: seconds of speech the VAD found."""
+    probabilities, or gives up after a few words, having to guess at nearly all of it: any of those
+    stops the run with a clear error rather than extract items from nonsense."""
+    heard = heard or Heard()
     words = [w for s in segments for w in s.words]
-    if speech_s >= ENGLISH_MIN_SPEECH_S and len(words) < ENGLISH_MIN_WORDS_PER_S * speech_s:
-        why = f"{len(words)} words recognized in {speech_s:.0f} s of speech"
+    if heard.speech_s >= ENGLISH_MIN_SPEECH_S and len(words) < ENGLISH_MIN_WORDS_PER_S * heard.speech_s:
+        why = f"{len(words)} words recognized in {heard.speech_s:.0f} s of speech"
+    elif heard.speech_s >= ENGLISH_MIN_SPEECH_S and heard.guessed_s > ENGLISH_MAX_GUESSED * heard.decoded_s:
+        why = f"the recognizer could only guess at {heard.guessed_s / heard.decoded_s:.0%} of it"
     elif len(words) >= 3 and (mean := sum(w.probability for w in words) / len(words)) < ENGLISH_MIN_WORD_PROBABILITY:
         why = f"mean word confidence {mean:.2f}"
     else:
