@@ -114,14 +114,15 @@ def print_filed(minutes, tracker: str) -> None:
     """Where each item went: its id in the tracker, or why it is not there yet."""
     if not minutes.action_items:
         return
-    pushes = {p.item_key: p for p in ledger().pushes(tracker=tracker)}
+    book = ledger()
+    pushes = {p.item_key: p for p in book.pushes(tracker=tracker)}
     table = Table(title=f"Filed in {tracker}")
     for col in ("Task", "Owner", "In tracker", "Link"):
         table.add_column(col)
     for item in minutes.action_items:
         push = pushes.get(item.id)
         if push is None:
-            review = ledger().item(item.id).review
+            review = book.item(item.id).review
             where = {"pending": "waiting for review (takeaway review)", "rejected": "rejected by a reviewer"}.get(
                 review, "not filed")
         elif push.state == "pending":
@@ -138,10 +139,10 @@ def tasks(state: Annotated[Optional[str], typer.Option(help="open, needs_review 
     table = Table(title="Local board")
     for col in ("Id", "Owner", "Task", "Due", "State", "Meeting"):
         table.add_column(col)
-    titles: dict[str, str] = {}
-    for t in ledger().tasks(state):
+    book, titles = ledger(), {}
+    for t in book.tasks(state):
         if t.meeting_id not in titles:
-            titles[t.meeting_id] = ledger().minutes(t.meeting_id).meeting.title
+            titles[t.meeting_id] = book.minutes(t.meeting_id).meeting.title
         table.add_row(f"TW-{t.id}", t.owner or "?", t.title, str(t.due_date or "-"), t.state, titles[t.meeting_id])
     out.print(table)
 

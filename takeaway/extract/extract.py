@@ -187,7 +187,7 @@ class Extractor:
                 raw.action_items.remove(item)
                 raw.decisions.append(RawDecision(text=item.task, lines=item.lines))
         item_lines = {i for item in raw.action_items for i in item.lines}
-        decisions, cited = [], set()
+        found, cited = [], set()  # (text, evidence) of each decision; the lines they cite
         for d in raw.decisions:
             lines = [i for i in dict.fromkeys(d.lines) if i in by_id]
             if set(d.lines) <= item_lines or not lines or cited & set(lines):
@@ -197,18 +197,15 @@ class Extractor:
             if not any(grounding.is_decision(by_id[i].text) for i in lines):
                 continue  # a question, an idea or a proposal: nothing was settled
             cited.update(lines)
-            evidence = [evidence_of(by_id[i]) for i in lines]
-            if evidence:
-                decisions.append(Decision(id=f"D{len(decisions) + 1}", text=d.text.strip(), evidence=evidence))
+            found.append((d.text.strip(), [evidence_of(by_id[i]) for i in lines]))
+        taken = cited | item_lines
         for seg in transcript.segments:
             # a settled statement the model passed over is still a decision
-            if seg.id not in cited | item_lines and grounding.is_decision(seg.text):
+            if seg.id not in taken and grounding.is_decision(seg.text):
                 cited.add(seg.id)
-                decisions.append(Decision(id=f"D{len(decisions) + 1}", text=settled(seg.text),
-                                          evidence=[evidence_of(seg)]))
-        decisions.sort(key=lambda d: d.evidence[0].segment_id)
-        for i, d in enumerate(decisions):
-            d.id = f"D{i + 1}"
+                found.append((settled(seg.text), [evidence_of(seg)]))
+        found.sort(key=lambda f: f[1][0].segment_id)
+        decisions = [Decision(id=f"D{n}", text=text, evidence=evidence) for n, (text, evidence) in enumerate(found, 1)]
         groups: list[tuple[RawItem, list[Segment]]] = []
         rejected = 0
         for item in raw.action_items:

@@ -137,7 +137,7 @@ class Transcriber:
         return segments, language
 
     def transcribe_window(self, samples: np.ndarray, progress: Progress | None,
-                          names: list[str] | None, heard: Heard | None = None) -> tuple[list[Segment], str]:
+                          names: list[str] | None, heard: Heard) -> tuple[list[Segment], str]:
         """One window's segments and language; `heard` adds up how much speech it held and how much of it
         the decoder could only guess at."""
         total = len(samples) / SAMPLE_RATE
@@ -152,17 +152,15 @@ class Transcriber:
         for piece in pieces:
             if progress:
                 progress(min(piece.end, total), total)
-            if heard is not None:
-                heard.decoded_s += piece.end - piece.start
-                heard.guessed_s += (piece.end - piece.start) * (piece.temperature >= GUESSING_TEMPERATURE)
+            heard.decoded_s += piece.end - piece.start
+            heard.guessed_s += (piece.end - piece.start) * (piece.temperature >= GUESSING_TEMPERATURE)
             if is_hallucination(piece) or is_loop(piece.text, segments):
                 continue
             words = [Word(start=w.start, end=w.end, word=w.word, probability=w.probability)
                      for w in piece.words or []]
             segments.append(Segment(id=len(segments), start=piece.start, end=piece.end,
                                     text=cut_loops(piece.text.strip()), words=words))
-        if heard is not None:
-            heard.speech_s += info.duration_after_vad
+        heard.speech_s += info.duration_after_vad
         return segments, info.language
 
     @property
