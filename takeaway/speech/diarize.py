@@ -3,7 +3,8 @@
 The embedded backend runs anywhere on CPU: Silero VAD (bundled in faster-whisper) finds
 speech, Resemblyzer (which ships its encoder) embeds overlapping 1.6 s windows, and
 agglomerative clustering with a distance threshold finds the number of speakers within
-the configured bounds. A stereo call recording with one speaker per channel is split by
+the configured bounds. A `Segmenter` (segmentation.py), when given, then refines the turns: short turns,
+exact changes and overlapped speech. A stereo call recording with one speaker per channel is split by
 channel instead.
 """
 
@@ -15,6 +16,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from takeaway.speech.audio import SAMPLE_RATE, Audio
+from takeaway.speech.segmentation import Segmenter
 from takeaway.speech.types import SpeakerTurn
 
 STEP_S = 0.1  # resolution of the speaker timeline
@@ -48,19 +50,23 @@ def label(index: int) -> str:
 
 
 class EmbeddedDiarizer:
-    """Diarization that needs no hub: configured once, called on decoded audio."""
+    """Diarization that needs no hub: configured once, called on decoded audio.
 
-    def __init__(self, options: DiarizeOptions | None = None):
+    segmenter: refines the voice clustering's turns (None: the clustering's turns as they are)."""
+
+    def __init__(self, options: DiarizeOptions | None = None, segmenter: Segmenter | None = None):
         from resemblyzer import VoiceEncoder
 
         self.options = options or DiarizeOptions()
         self.encoder = VoiceEncoder("cpu", verbose=False)
+        self.segmenter = segmenter
 
     def __call__(self, audio: Audio, expected: int | None = None) -> list[SpeakerTurn]:
         """expected: how many people may speak (e.g. the participant list); fewer can be found."""
         if is_call(audio):
             return channel_turns(audio.samples)
-        return self.by_voice(audio.mono, expected)
+        turns = self.by_voice(audio.mono, expected)
+        return self.segmenter.refine(audio.mono, turns) if self.segmenter else turns
 
     def by_voice(self, samples: np.ndarray, expected: int | None = None) -> list[SpeakerTurn]:
         regions = speech_regions(samples)

@@ -24,21 +24,21 @@ INSTALL_HINT = "pip install pyannote.audio==4.0.7 (`make install` does, see the 
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 
 
-def import_pipeline_class():
-    """pyannote.audio's Pipeline, imported with telemetry off; a ModelMissingError when the extra is missing."""
+def pyannote_audio():
+    """pyannote.audio, imported with telemetry off; a ModelMissingError when the extra is missing."""
     # documented switch (pyannote.audio 4.x README, "Telemetry"): PYANNOTE_METRICS_ENABLED=0 disables it
     os.environ["PYANNOTE_METRICS_ENABLED"] = "false"
     try:
         with warnings.catch_warnings():
             # torchcodec is optional for us: we never hand pyannote a file to decode
             warnings.filterwarnings("ignore", message=r"\s*torchcodec is not installed correctly")
-            from pyannote.audio import Pipeline
+            import pyannote.audio
             from pyannote.audio.telemetry import set_telemetry_metrics
     except (ImportError, OSError) as exc:  # OSError: a torchaudio whose compiled library does not load
-        raise ModelMissingError(f"the pyannote diarizer needs pyannote.audio: {INSTALL_HINT} "
+        raise ModelMissingError(f"pyannote.audio is needed: {INSTALL_HINT} "
                                 f"({exc.__class__.__name__}: {exc})") from None
     set_telemetry_metrics(False)
-    return Pipeline
+    return pyannote.audio
 
 
 def is_hub_id(source: str | Path) -> bool:
@@ -49,7 +49,7 @@ def is_hub_id(source: str | Path) -> bool:
 
 def load_pipeline(source: str | Path, token: str | None = None):
     """The pyannote pipeline in a local folder (or config.yaml file) or on the Hugging Face hub."""
-    Pipeline = import_pipeline_class()
+    Pipeline = pyannote_audio().Pipeline
     if is_hub_id(source):
         return load_from_hub(Pipeline, str(source), token)
     path = Path(source).expanduser()
