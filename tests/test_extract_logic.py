@@ -43,8 +43,22 @@ class Scripted:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def complete(self, messages, schema, max_tokens=1024):
+    def complete(self, messages, schema, max_tokens=1024, frequency_penalty=0.0):
         return Completion(text=self.answer, prompt_tokens=10, completion_tokens=5, model=self.model_id)
+
+
+class Looping(Scripted):
+    """A greedy small model caught in a loop: the same decision until the answer is cut off, unless
+    repetition is penalized."""
+
+    penalties: list[float]
+
+    def complete(self, messages, schema, max_tokens=1024, frequency_penalty=0.0):
+        self.penalties.append(frequency_penalty)
+        if frequency_penalty:
+            return super().complete(messages, schema, max_tokens)
+        loop = '{"decisions": [' + ', '.join(['{"text": "Hold it in the big hall", "lines": [8]}'] * 40)
+        return Completion(text=loop[:1500], prompt_tokens=10, completion_tokens=max_tokens, model=self.model_id)
 
 
 def test_a_small_models_mistakes_are_mended_by_code():
@@ -73,6 +87,22 @@ def test_answers_citing_lines_outside_the_transcript_fail_validation():
 
     with pytest.raises(ExtractionError, match="not in the transcript"):
         Extractor(Scripted({"decisions": [], "action_items": [{"task": "x", "lines": [99]}]}))(transcript())
+
+
+def test_an_answer_cut_off_by_a_loop_is_asked_again_with_a_repetition_penalty():
+    import pytest
+
+    from takeaway.errors import ExtractionError
+
+    llm = Looping({"decisions": [{"text": "Hold it in the big hall", "lines": [8]}], "action_items": []})
+    llm.penalties = []
+    result = Extractor(llm)(transcript())
+    assert llm.penalties == [0.0, 0.5] and result.usage.retried == 1 and result.usage.calls == 2
+    assert [d.text for d in result.decisions] == ["Hold it in the big hall"]
+    stuck = Looping({})
+    stuck.answer, stuck.penalties = "{\"decisions\": [", []  # loops whatever the penalty
+    with pytest.raises(ExtractionError, match="does not validate"):
+        Extractor(stuck)(transcript())
 
 
 def test_anchor_and_split():

@@ -28,7 +28,14 @@ from takeaway.speech.types import Segment, Transcript
 
 PROMPT_VERSION = "minutes_v1"
 MAX_ANSWER_TOKENS = 1024
+#: a greedy small model can fall into a loop (the same item again and again) until the answer is cut off;
+#: such a chunk is asked once more with this frequency penalty before it goes to the fallback model
+RETRY_PENALTY = 0.5
 OVERLAP_LINES = 3
+
+
+class InvalidAnswer(ExtractionError):
+    """The model's answer is not JSON of the minutes schema (cut off, or malformed)."""
 
 
 class RawDecision(BaseModel):
@@ -75,7 +82,8 @@ class Extractor:
     """Configured once with an LLM backend; called on a named, attributed transcript.
 
     fallback: a larger model that gets a chunk when the first model's answer does not validate
-    or cites lines that are not in the chunk (the router). cache: answers already paid for.
+    (also when asked again with a repetition penalty) or cites lines that are not in the chunk (the
+    router). cache: answers already paid for.
     """
 
     def __init__(self, llm: LLM, prompt_version: str = PROMPT_VERSION, review_confidence: float = 0.6,
@@ -140,26 +148,38 @@ class Extractor:
     def answer(self, llm: LLM, messages: list[dict], ids: set[int], usage: LLMUsage) -> RawMinutes:
         key = hashlib.sha256(json.dumps([llm.model_id, self.prompt_version, messages]).encode()).hexdigest()
         text = self.cache.get_answer(key) if self.cache else None
-        fresh = text is None
-        if not fresh:
+        if text is not None:
             usage.cached_calls += 1
-        else:
-            out = llm.complete(messages, ANSWER_SCHEMA, max_tokens=self.max_answer_tokens)
-            usage.prompt_tokens += out.prompt_tokens
-            usage.completion_tokens += out.completion_tokens
-            usage.calls += 1
-            text = out.text
+            return self.parse(llm, text, ids)
+        try:
+            text = self.call(llm, messages, usage)
+            raw = self.parse(llm, text, ids)
+        except InvalidAnswer:
+            usage.retried += 1
+            text = self.call(llm, messages, usage, RETRY_PENALTY)
+            raw = self.parse(llm, text, ids)
+        if self.cache:
+            self.cache.put_answer(key, llm.model_id, self.prompt_version, text)
+        return raw
+
+    def call(self, llm: LLM, messages: list[dict], usage: LLMUsage, penalty: float = 0.0) -> str:
+        out = llm.complete(messages, ANSWER_SCHEMA, max_tokens=self.max_answer_tokens, frequency_penalty=penalty)
+        usage.prompt_tokens += out.prompt_tokens
+        usage.completion_tokens += out.completion_tokens
+        usage.calls += 1
+        return out.text
+
+    @staticmethod
+    def parse(llm: LLM, text: str, ids: set[int]) -> RawMinutes:
         try:
             raw = RawMinutes.model_validate(json.loads(text))
         except (json.JSONDecodeError, ValidationError) as exc:
-            raise ExtractionError(f"{llm.model_id}: the answer does not validate against the minutes schema: "
-                                  f"{str(exc).splitlines()[0]}") from None
+            raise InvalidAnswer(f"{llm.model_id}: the answer does not validate against the minutes schema: "
+                                f"{str(exc).splitlines()[0]}") from None
         cited = {i for x in raw.action_items + raw.decisions for i in x.lines}
         if cited - ids:
             raise ExtractionError(f"{llm.model_id}: the answer cites lines {sorted(cited - ids)} "
                                   "that are not in the transcript")
-        if self.cache and fresh:
-            self.cache.put_answer(key, llm.model_id, self.prompt_version, text)
         return raw
 
     # -- code's part ------------------------------------------------------------------------

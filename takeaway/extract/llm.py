@@ -30,7 +30,8 @@ class Completion:
 class LLM(Protocol):
     model_id: str
 
-    def complete(self, messages: list[dict], schema: dict, max_tokens: int = 1024) -> Completion: ...
+    def complete(self, messages: list[dict], schema: dict, max_tokens: int = 1024,
+                 frequency_penalty: float = 0.0) -> Completion: ...
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -88,8 +89,10 @@ class LlamaCppBackend:
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode(), add_bos=False, special=True))
 
-    def complete(self, messages: list[dict], schema: dict, max_tokens: int = 1024) -> Completion:
+    def complete(self, messages: list[dict], schema: dict, max_tokens: int = 1024,
+                 frequency_penalty: float = 0.0) -> Completion:
         out = self.llm.create_chat_completion(messages=messages, temperature=0.0, max_tokens=max_tokens,
+                                              frequency_penalty=frequency_penalty,
                                               response_format={"type": "json_object", "schema": schema})
         return Completion(text=out["choices"][0]["message"]["content"] or "",
                           prompt_tokens=out["usage"]["prompt_tokens"],
@@ -121,11 +124,14 @@ class OpenAIBackend:
     def count_tokens(self, text: str) -> int:
         return len(text) // 3 + 1  # conservative estimate: the endpoint's tokenizer is not local
 
-    def complete(self, messages: list[dict], schema: dict, max_tokens: int = 1024) -> Completion:
+    def complete(self, messages: list[dict], schema: dict, max_tokens: int = 1024,
+                 frequency_penalty: float = 0.0) -> Completion:
         if self.answer_limit:
             max_tokens = min(max_tokens, self.answer_limit)
         body = {"model": self.model_id, "messages": messages, "temperature": 0, "max_tokens": max_tokens,
                 "response_format": self.response_format(schema)}
+        if frequency_penalty:
+            body["frequency_penalty"] = frequency_penalty
         try:
             resp = self.client.post("/chat/completions", json=body)
             if self.format == "json_schema" and resp.status_code >= 400 and "response_format" in resp.text:

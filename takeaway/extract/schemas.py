@@ -53,6 +53,7 @@ class LLMUsage(BaseModel):
     completion_tokens: int = 0
     calls: int = Field(0, description="Model calls made (cached answers are not calls).")
     cached_calls: int = Field(0, description="Chunks answered from the cache, at no token cost.")
+    retried: int = Field(0, description="Chunks asked again with a repetition penalty (invalid first answer).")
     routed: int = Field(0, description="Chunks sent to the fallback model.")
     cost: float = Field(0.0, description="Estimated cost from the configured prices per 1K tokens.")
 
