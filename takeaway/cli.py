@@ -51,6 +51,7 @@ def process(
                                                               "UI (default: settings; 0: leave for `takeaway review`).")] = None,
 ):
     """Run the process_recording flow on one recording and print its decisions and action items."""
+    from takeaway import engines
     from takeaway.connectors import check_config
     from takeaway.speech.audio import probe
 
@@ -73,6 +74,7 @@ def process(
             fail(f"--start {start!r} has no UTC offset (e.g. 2026-11-12T10:00:00-05:00)")
     try:
         probe(path)
+        engines.check_models(Settings().for_team(team))
     except TakeawayError as exc:
         fail(str(exc))
     if start_dt is None:

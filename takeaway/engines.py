@@ -6,8 +6,10 @@ import atexit
 import ctypes
 import gc
 from functools import lru_cache
+from pathlib import Path
 
 from takeaway.extract.extract import Extractor
+from takeaway.errors import ModelMissingError
 from takeaway.extract.llm import LLM, LlamaCppBackend, OpenAIBackend
 from takeaway.ledger import Ledger
 from takeaway.models import embedded_gguf
@@ -51,6 +53,17 @@ def diarizer_for(settings: Settings):
                                  settings.min_speakers, settings.max_speakers)
     return diarizer(settings.min_speakers, settings.max_speakers, settings.speaker_threshold,
                     settings.speaker_segmentation, settings.asr_device)
+
+
+def check_models(settings: Settings) -> None:
+    """Load the speech models and find the LLM's weights now, so that a missing or wrong model stops a run
+    with its one line before any work is done (the LLM itself loads after the speech stages)."""
+    transcriber_for(settings)
+    diarizer_for(settings)
+    if settings.llm_backend == "llama_cpp":
+        path = settings.llm_model_path or embedded_gguf(settings.models_dir)
+        if not Path(path).is_file():
+            raise ModelMissingError(f"LLM weights not found at {path} (set TAKEAWAY_LLM_MODEL_PATH)")
 
 
 _llms: dict[tuple, LLM] = {}

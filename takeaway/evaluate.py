@@ -129,8 +129,11 @@ def overall(cases: list[dict]) -> dict:
     total = {k: sum(c[k] for c in cases) for k in ("gold_items", "items", "matched", "items_from_silence", "tokens")}
     owners = sum((c["owner_accuracy"] or 0) * c["matched"] for c in cases)
     dates = sum((c["due_accuracy"] or 0) * c["matched"] for c in cases)
-    mean = lambda key: round(sum(c[key] for c in cases if c[key] is not None) /  # noqa: E731
-                             max(1, sum(c[key] is not None for c in cases)), 3)
+    def mean(key: str) -> float | None:
+        """Mean over the cases that have this score; None when none has it."""
+        scored = [c[key] for c in cases if c[key] is not None]
+        return round(sum(scored) / len(scored), 3) if scored else None
+
     return {"case": "overall", "audio_s": round(sum(c["audio_s"] for c in cases), 1), "wer": mean("wer"), "wer_raw": mean("wer_raw"),
             "der": mean("der"), "der_collar_0.25": mean("der_collar_0.25"), **total,
             "item_precision": ratio(total["matched"], total["items"]),

@@ -102,6 +102,17 @@ def test_wer_compares_normalized_words():
     assert evaluate.wer("", "anything") is None and evaluate.wer("one two", "") == 1.0
 
 
+def test_overall_scores_only_what_some_case_has():
+    speech_only = {"case": "sample", "audio_s": 30.0, "wer": 0.1, "wer_raw": 0.2, "der": 0.07, "der_collar_0.25": 0.03,
+                   "gold_items": 0, "items": 0, "matched": 0, "items_from_silence": 0, "tokens": 500, "wall_s": 5.0,
+                   "item_precision": None, "item_recall": None, "owner_accuracy": None, "due_accuracy": None,
+                   "decision_precision": None, "decision_recall": None, "grounding": None}
+    both = evaluate.overall([speech_only, {**speech_only, "der": 0.05, "grounding": 1.0, "decision_recall": 0.5}])
+    assert both["der"] == 0.06 and both["grounding"] == 1.0 and both["decision_recall"] == 0.5
+    alone = evaluate.overall([speech_only])
+    assert alone["decision_precision"] is None and alone["grounding"] is None and alone["item_recall"] is None
+
+
 @pytest.mark.parametrize("content", [b"", b"not audio " * 100])
 def test_cli_rejects_bad_files_with_one_line(tmp_path, content):
     bad = tmp_path / "meeting.mp3"
@@ -111,4 +122,17 @@ def test_cli_rejects_bad_files_with_one_line(tmp_path, content):
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 2
     assert run.stderr.strip().startswith("error:") and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert not out.exists()
+
+
+def test_a_missing_model_stops_the_cli_before_any_work_with_one_line(tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "TAKEAWAY_SPEAKER_SEGMENTATION": str(tmp_path / "absent.bin")}
+    run = subprocess.run([sys.executable, "-m", "takeaway.cli", "process", str(FIXTURES / "workshop" / "workshop.flac"),
+                          "--start", "2026-11-12T10:00:00+00:00", "--out", str(out)],
+                         capture_output=True, text=True, cwd=ROOT, env=env)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [f"error: {tmp_path / 'absent.bin'}: no such speaker segmentation "
+                                               "checkpoint (set TAKEAWAY_SPEAKER_SEGMENTATION to a pytorch_model.bin, "
+                                               "`embedded` or `none`)"], run.stderr
     assert not out.exists()
