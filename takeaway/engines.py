@@ -34,7 +34,7 @@ def transcriber_for(settings: Settings) -> Transcriber:
 @lru_cache(maxsize=2)
 def diarizer(min_speakers: int, max_speakers: int, threshold: float, segmentation: str = "embedded",
              device: str = "auto") -> EmbeddedDiarizer:
-    segmenter = None if segmentation == "none" else Segmenter(segmentation, device)
+    segmenter = None if segmentation.lower() == "none" else Segmenter(segmentation, device)
     return EmbeddedDiarizer(DiarizeOptions(min_speakers=min_speakers, max_speakers=max_speakers, threshold=threshold),
                             segmenter)
 

@@ -108,6 +108,8 @@ def test_synthesized_meeting_gets_no_invented_overlap(segmenter):
 def test_missing_or_wrong_checkpoints_say_so_in_one_line(tmp_path):
     with pytest.raises(ModelMissingError, match="no such speaker segmentation checkpoint"):
         Segmenter(tmp_path / "absent.bin")
+    with pytest.raises(ModelMissingError, match="is a folder, not a speaker segmentation checkpoint"):
+        Segmenter(tmp_path)
     junk = tmp_path / "pytorch_model.bin"
     junk.write_bytes(b"not a checkpoint")
     with pytest.raises(ModelMissingError, match="cannot load the speaker segmentation model"):

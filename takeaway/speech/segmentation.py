@@ -54,9 +54,10 @@ class Segmenter:
         from takeaway.speech.pyannote_backend import pick_device, pyannote_audio
 
         pyannote = pyannote_audio()  # telemetry off before any model loads
-        path = embedded_segmentation() if str(checkpoint) == "embedded" else Path(checkpoint).expanduser()
+        path = embedded_segmentation() if str(checkpoint).lower() == "embedded" else Path(checkpoint).expanduser()
         if not path.is_file():
-            raise ModelMissingError(f"{path}: no such speaker segmentation checkpoint (set "
+            what = "is a folder, not a" if path.is_dir() else "no such"
+            raise ModelMissingError(f"{path}: {what} speaker segmentation checkpoint (set "
                                     "TAKEAWAY_SPEAKER_SEGMENTATION to a pytorch_model.bin, `embedded` or `none`)")
         try:
             model = pyannote.Model.from_pretrained(path)
