@@ -61,9 +61,15 @@ def check_models(settings: Settings) -> None:
     transcriber_for(settings)
     diarizer_for(settings)
     if settings.llm_backend == "llama_cpp":
-        path = settings.llm_model_path or embedded_gguf(settings.models_dir)
-        if not Path(path).is_file():
-            raise ModelMissingError(f"LLM weights not found at {path} (set TAKEAWAY_LLM_MODEL_PATH)")
+        llm_weights(settings)
+
+
+def llm_weights(settings: Settings) -> Path:
+    """The GGUF the llama_cpp backend loads: the configured file, else the embedded model."""
+    path = Path(settings.llm_model_path or embedded_gguf(settings.models_dir))
+    if not path.is_file():
+        raise ModelMissingError(f"LLM weights not found at {path} (set TAKEAWAY_LLM_MODEL_PATH)")
+    return path
 
 
 _llms: dict[tuple, LLM] = {}
@@ -96,7 +102,7 @@ def llm_for(settings: Settings) -> LLM:
             _llms[key] = OpenAIBackend(settings.llm_base_url, settings.llm_model, settings.llm_api_key,
                                        settings.llm_timeout_s, settings.llm_context)
         return _llms[key]
-    path = settings.llm_model_path or embedded_gguf(settings.models_dir)
+    path = llm_weights(settings)
     key = ("llama_cpp", str(path), settings.llm_context, settings.llm_threads)
     if key not in _llms:
         release_memory()
